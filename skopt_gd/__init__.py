@@ -1,0 +1,7 @@
+"""skopt_gd: gradient-descent linear models as first-class scikit-learn estimators."""
+
+from ._classifier import SGDLogisticClassifier
+from ._regressor import SGDLinearRegressor
+
+__all__ = ["SGDLinearRegressor", "SGDLogisticClassifier"]
+__version__ = "0.1.0"

@@ -1,0 +1,227 @@
+"""Shared parameters, the validation entry point and fit / partial_fit orchestration.
+
+Data through ``fit``: validate params -> validate data -> encode target ->
+(split for early stopping) -> resolve components -> init parameters and
+optimizer state -> epochs (``_loop.train``) -> assign fitted attributes at once.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+from . import _loop
+from ._penalties import make_penalty
+from ._validation import (
+    HasMethods, Interval, StrOptions, check_fit_data, check_is_fitted, check_weights,
+    validate_data,
+)
+from .optimizers import OPTIMIZERS, Optimizer
+from .schedules import SCHEDULES, Schedule
+
+class BaseSGD(BaseEstimator):
+    """Common machinery of :class:`SGDLinearRegressor` and :class:`SGDLogisticClassifier`."""
+
+    _parameter_constraints: dict = {
+        "optimizer": [StrOptions(set(OPTIMIZERS)), HasMethods(["init_state", "step"])],
+        "learning_rate": [StrOptions(set(SCHEDULES)), HasMethods(["rate", "on_plateau"])],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Real],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Real, None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
+        "fit_intercept": ["boolean"],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # ---- hooks implemented by the regressor and the classifier -------------
+    # _check_target(y) -> y ; _encode(y, first) -> (Y, extra) ; _make_loss(n_out)
+    # _class_weights(y_raw, Y) -> per-sample multipliers ; _validation_score(...)
+    # _expose(theta, n_features) -> dict of fitted attributes
+
+    # ---- validation entry point ---------------------------------------------
+    def _resolve_components(self):
+        """Validate every parameter (nested objects too) and resolve names to objects."""
+        self._validate_params()
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            optimizer = OPTIMIZERS[optimizer]()
+        schedule = self.learning_rate
+        if isinstance(schedule, str):
+            schedule = (SCHEDULES[schedule](power_t=self.power_t)
+                        if schedule == "invscaling" else SCHEDULES[schedule]())
+        for obj, kind in ((optimizer, Optimizer), (schedule, Schedule)):
+            if isinstance(obj, kind):
+                obj.validate()
+        return optimizer, schedule
+
+    def _bottou_t0(self, loss):
+        """scikit-learn's heuristic offset for ``learning_rate="optimal"``."""
+        alpha = self.alpha if self.alpha > 0 else 1.0
+        typw = np.sqrt(1.0 / np.sqrt(alpha))
+        dloss = float(loss.gradient(np.full((1, 1), -typw), np.ones((1, 1)))[0, 0])
+        initial_eta0 = typw / max(1.0, dloss)
+        return 1.0 / (initial_eta0 * alpha) - 1.0
+
+    # ---- data ---------------------------------------------------------------
+    def _prepare(self, X, y, sample_weight, *, reset, partial, classes=None):
+        """Validate and encode the data; return a ``Problem`` and its pieces."""
+        if reset:
+            X, y, names = check_fit_data(X, y, multi_output=self._multi_output,
+                                         y_numeric=not self._is_classifier)
+        else:
+            names = getattr(self, "feature_names_in_", None)
+            X, y = validate_data(self, X, y, reset=False, accept_sparse="csr",
+                                 dtype=(np.float64, np.float32),
+                                 multi_output=self._multi_output,
+                                 y_numeric=not self._is_classifier)
+        if X.shape[0] == 0:
+            raise ValueError("Found array with 0 sample(s); fitting needs at least 1.")
+        sw = check_weights(sample_weight, X)
+        Y, target_info = self._encode(y, X.dtype, reset=reset, classes=classes)
+        sw = sw * self._class_weights(y, target_info, partial)
+        if not sw.sum() > 0:
+            raise ValueError("sample_weight times class_weight sums to zero.")
+        return X, y, Y, sw, target_info, names
+
+    def _problem(self, X, Y, sw, n_outputs):
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, X.shape[1])
+        return _loop.Problem(X, Y, sw, self._make_loss(n_outputs), penalty, self.fit_intercept)
+
+    # ---- fit ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight, *, partial, classes=None):
+        optimizer, schedule = self._resolve_components()
+        if partial and self.early_stopping:
+            raise ValueError("early_stopping=True is not supported by partial_fit: "
+                             "hold out your own validation data between calls, or use fit.")
+        first = not (partial and hasattr(self, "_state"))
+        X, y, Y, sw, info, names = self._prepare(X, y, sample_weight, reset=first,
+                                                 partial=partial, classes=classes)
+        rng = check_random_state(self.random_state)
+        X_tr, Y_tr, sw_tr, score = X, Y, sw, None
+        if self.early_stopping:
+            X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
+        n_outputs = Y.shape[1]
+        problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs)
+        batch = self._batch_size(X_tr.shape[0])
+        updates_per_epoch = -(-X_tr.shape[0] // batch)
+        state = self._initial_state(optimizer, problem, n_outputs, first, partial)
+        schedule = schedule.bind({
+            "alpha": self.alpha, "t0": self._bottou_t0(problem.loss),
+            "updates_per_epoch": updates_per_epoch, "max_iter": self.max_iter,
+        })
+        plan = _loop.Plan(optimizer, schedule, batch, self.shuffle, int(self.average),
+                          self.tol, self.n_iter_no_change, self.verbose, rng, score)
+        reference = self._reference_objective(problem, state)
+        n_epochs, theta = _loop.train(problem, plan, state, 1 if partial else self.max_iter,
+                                      reference)
+        if not np.all(np.isfinite(theta)):
+            _loop._diverged(n_epochs, float("nan"), plan)
+        self._assign(theta, state, n_epochs, info, names, X.shape[1], partial and not first)
+        return self
+
+    def _batch_size(self, n):
+        return n if self.batch_size is None else min(self.batch_size, n)
+
+    def _initial_state(self, optimizer, problem, n_outputs, first, partial):
+        """Fresh state, or a copy of the previous one (partial_fit / warm_start)."""
+        if not first:  # partial_fit continuing: parameters, optimizer state and t
+            return self._state.copy()
+        d = problem.X.shape[1]
+        theta = np.zeros((d + int(self.fit_intercept), n_outputs), dtype=problem.X.dtype)
+        if self.warm_start and not partial and hasattr(self, "_state"):
+            previous = self._state.theta
+            if previous.shape != theta.shape:
+                raise ValueError(
+                    f"warm_start=True but the previous fit has parameters of shape "
+                    f"{previous.shape} and this data needs {theta.shape}.")
+            theta[...] = previous
+        return _loop.State(theta, optimizer.init_state(theta), eta_base=float(self.eta0))
+
+    def _reference_objective(self, problem, state):
+        """Objective at theta = 0 (and at the starting point when warm): the blow-up scale."""
+        s = problem.sample_weight
+        zero = float(problem.loss.value(np.zeros_like(problem.Y), problem.Y) @ s) / s.sum()
+        previous = state.loss_curve[-1] if state.loss_curve else 0.0
+        return max(zero, previous)
+
+    def _split_validation(self, X, y, Y, sw, rng):
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 1 or X.shape[0] - n_val < 1:
+            raise ValueError(
+                f"early_stopping needs at least 1 training and 1 validation sample; got "
+                f"{X.shape[0]} samples with validation_fraction={self.validation_fraction}.")
+        stratify = y if self._is_classifier else None
+        try:
+            tr, va = train_test_split(np.arange(X.shape[0]), test_size=self.validation_fraction,
+                                      stratify=stratify, random_state=rng)
+        except ValueError as exc:
+            raise ValueError(f"early_stopping could not split a validation set: {exc}") from exc
+        score = self._validation_scorer(X[va], Y[va], y[va], sw[va])
+        return X[tr], Y[tr], sw[tr], score
+
+    def _assign(self, theta, state, n_epochs, info, names, n_features, continuing):
+        """Set every fitted attribute in one block (the fit succeeded)."""
+        for name, value in self._expose(theta, n_features, info).items():
+            setattr(self, name, value)
+        self.n_iter_ = (self.n_iter_ + n_epochs) if continuing else n_epochs
+        self.t_ = state.t
+        self.loss_curve_ = list(state.loss_curve)
+        self.best_loss_ = float(np.min(state.loss_curve)) if state.loss_curve else np.inf
+        if self.early_stopping:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_validation_score_ = float(np.max(state.validation_scores))
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        self.n_features_in_ = n_features
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_") and not continuing:
+            del self.feature_names_in_
+        self._state = state
+
+    # ---- public API ---------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by gradient descent.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (float64 or float32; float32 stays float32).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; the objective is their weighted mean.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, partial=False)
+
+    def _decision(self, X):
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, reset=False, accept_sparse="csr",
+                          dtype=(np.float64, np.float32))
+        coef = np.atleast_2d(self.coef_)
+        out = X @ coef.T + np.atleast_1d(self.intercept_)
+        return np.asarray(out)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,227 @@
+"""SGDLogisticClassifier: binary sigmoid or multinomial softmax, class weights."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.class_weight import compute_class_weight
+
+from ._base import BaseSGD
+from ._losses import (
+    BinaryLogLoss, MultinomialLogLoss, log_proba_binary, log_proba_multinomial,
+)
+from ._validation import StrOptions, check_classification_targets
+
+
+class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
+    r"""Logistic regression trained by (stochastic) gradient descent.
+
+    Two classes use the sigmoid (``coef_`` of shape ``(1, n_features)``); more
+    use the multinomial softmax (``(n_classes, n_features)``), never
+    one-vs-rest. The objective is the weighted mean cross-entropy plus
+    :math:`\alpha R(w)`, with class weights multiplying the sample weights.
+
+    Parameters
+    ----------
+    optimizer : str or Optimizer, default="adam"
+        Update rule: an alias of :data:`skopt_gd.optimizers.OPTIMIZERS` or an
+        optimizer object (hyperparameters searchable as ``optimizer__beta1``).
+    learning_rate : str or Schedule, default="constant"
+        Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES` or an object.
+    eta0 : float, default=0.01
+        Base learning rate.
+    power_t : float, default=0.25
+        Exponent of the ``"invscaling"`` schedule.
+    penalty : {None, "l2", "l1", "elasticnet"}, default="l2"
+        Regularizer, never applied to the intercept; L1 by a proximal step.
+    alpha : float, default=1e-4
+        Penalty strength (``LogisticRegression(C)`` is ``alpha = 1 / (C n)``).
+    l1_ratio : float, default=0.15
+        Elastic-net mix.
+    batch_size : int or None, default=32
+        Samples per update; ``None`` is full batch, 1 is per-sample SGD.
+    max_iter : int, default=1000
+        Maximum number of epochs.
+    tol : float or None, default=1e-4
+        Stopping tolerance on the epoch objective (validation accuracy with
+        ``early_stopping``); ``None`` runs all ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        Patience, in epochs.
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction``, stop on validation
+        accuracy and keep the best epoch's coefficients.
+    validation_fraction : float, default=0.1
+        Share held out with ``early_stopping``.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    average : bool or int, default=False
+        Polyak averaging of the iterates; an int starts after that many samples.
+    fit_intercept : bool, default=True
+        Fit an (unpenalised) intercept.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous coefficients.
+    class_weight : dict, "balanced" or None, default=None
+        Per-class multipliers of the sample weights.
+    random_state : int, RandomState or None, default=None
+        Seeds shuffling and the validation split.
+    verbose : int, default=0
+        Print a line per epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+    t_ : int
+    loss_curve_ : list of float
+    best_loss_ : float
+    validation_scores_ : list of float or None
+    best_validation_score_ : float or None
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skopt_gd import SGDLogisticClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SGDLogisticClassifier(random_state=0).fit(X, y)
+    >>> clf.coef_.shape, clf.predict_proba(X[:2]).sum(axis=1).round(6).tolist()
+    ((3, 4), [1.0, 1.0])
+    """
+
+    _is_classifier = True
+    _multi_output = False
+    _parameter_constraints = {
+        **BaseSGD._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    def __init__(self, *, optimizer="adam", learning_rate="constant", eta0=0.01,
+                 power_t=0.25, penalty="l2", alpha=1e-4, l1_ratio=0.15, batch_size=32,
+                 max_iter=1000, tol=1e-4, n_iter_no_change=5, early_stopping=False,
+                 validation_fraction=0.1, shuffle=True, average=False, fit_intercept=True,
+                 warm_start=False, class_weight=None, random_state=None, verbose=0):
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.average = average
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _make_loss(self, n_outputs):
+        return BinaryLogLoss() if n_outputs == 1 else MultinomialLogLoss()
+
+    def _classes(self, y, reset, classes):
+        if not reset:
+            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(f"classes={classes!r} differs from classes_={self.classes_!r} "
+                                 "of the previous partial_fit call.")
+            return self.classes_
+        found = np.unique(y)
+        if classes is None:
+            if len(found) < 2:
+                raise ValueError("The classifier needs samples of at least 2 classes in the "
+                                 f"data, but the data contains only one class: {found[0]!r}.")
+            return found
+        classes = np.unique(classes)
+        if len(classes) < 2:
+            raise ValueError(f"classes must hold at least 2 labels (got 1 class: {classes!r}).")
+        return classes
+
+    def _encode(self, y, dtype, *, reset, classes=None):
+        check_classification_targets(y)
+        classes_ = self._classes(y, reset, classes)
+        unknown = np.setdiff1d(np.unique(y), classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels {unknown.tolist()!r} not in classes "
+                             f"{classes_.tolist()!r}; pass every label in classes= on the "
+                             "first partial_fit call.")
+        idx = np.searchsorted(classes_, y)
+        if len(classes_) == 2:
+            Y = (idx == 1).astype(dtype)[:, None]
+        else:
+            Y = np.zeros((len(y), len(classes_)), dtype=dtype)
+            Y[np.arange(len(y)), idx] = 1.0
+        return Y, classes_
+
+    def _class_weights(self, y, classes_, partial):
+        if self.class_weight is None:
+            return 1.0
+        if isinstance(self.class_weight, str) and partial:
+            raise ValueError("class_weight='balanced' is not supported by partial_fit (the "
+                             "class frequencies of one batch are not those of the data); use "
+                             "compute_class_weight('balanced', classes=..., y=...) and pass "
+                             "the resulting dict as class_weight.")
+        weights = compute_class_weight(self.class_weight, classes=classes_, y=y)
+        return weights[np.searchsorted(classes_, y)].astype(np.float64)
+
+    def _validation_scorer(self, X, Y, y, sw):
+        classes_ = np.unique(y) if Y.shape[1] == 1 else None
+        def score(theta):
+            raw = np.asarray(X @ theta[: X.shape[1]]) + (theta[-1] if self.fit_intercept else 0.0)
+            pred = (raw[:, 0] > 0).astype(int) if Y.shape[1] == 1 else raw.argmax(axis=1)
+            truth = Y[:, 0].astype(int) if Y.shape[1] == 1 else Y.argmax(axis=1)
+            return float(np.average(pred == truth, weights=sw))
+        return score
+
+    def _expose(self, theta, n_features, classes_):
+        coef = theta[:n_features].T.copy()
+        intercept = theta[n_features].copy() if self.fit_intercept else np.zeros(
+            theta.shape[1], dtype=theta.dtype)
+        return {"coef_": coef, "intercept_": intercept, "classes_": classes_}
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass over ``(X, y)``, continuing parameters, optimizer state and ``t_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            Every label the model will see; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        if classes is None and not hasattr(self, "classes_"):
+            raise ValueError("classes must be passed on the first call to partial_fit "
+                             "(every label the model will ever see).")
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
+
+    def decision_function(self, X):
+        """Raw scores: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        raw = self._decision(X)
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
+        raw = self._decision(X)
+        loss = BinaryLogLoss if raw.shape[1] == 1 else MultinomialLogLoss
+        return loss.proba(raw)
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, computed stably."""
+        raw = self._decision(X)
+        return log_proba_binary(raw) if raw.shape[1] == 1 else log_proba_multinomial(raw)
+
+    def predict(self, X):
+        """Predicted class labels, shape (n_samples,)."""
+        raw = self._decision(X)
+        idx = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
+        return self.classes_[idx]

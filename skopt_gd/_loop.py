@@ -1,0 +1,245 @@
+"""The one training loop: batching, update, proximal step, averaging, stopping.
+
+Nothing here branches on an optimizer, schedule or penalty name: those are
+resolved to objects before the loop starts (see ``_base.py``).
+
+Per update ``t``: gradient of the weighted mean loss over the batch, plus the
+penalty's smooth gradient -> ``direction = optimizer.step(grad, state, t)`` ->
+``theta -= eta_t * direction`` -> L1 proximal step -> averaging.
+
+``theta`` packs the parameters as one ``(n_features [+ 1], n_outputs)`` array,
+the intercept in the last row, so every optimizer treats coefficients and
+intercept alike while the penalty only touches the coefficient rows.
+"""
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import ConvergenceWarning, warn
+
+# An epoch objective this many times above the objective at theta = 0 is a
+# blow-up, not a fit (see issue notes: SGDRegressor returns 1e11-1e16 coefs).
+DIVERGENCE_FACTOR = 1e4
+
+
+@dataclass
+class Problem:
+    """Data and objective of one fit, already validated and encoded."""
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray
+    loss: object
+    penalty: object
+    fit_intercept: bool
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    def raw(self, X, theta):
+        d = X.shape[1]
+        out = X @ theta[:d]
+        if self.fit_intercept:
+            out += theta[d]
+        return np.asarray(out)
+
+    def batch_value_and_grad(self, idx, theta):
+        """Weighted loss sum and mean gradient over rows ``idx`` (slice or array)."""
+        Xb, Yb, sb = self.X[idx], self.Y[idx], self.sample_weight[idx]
+        total = sb.sum()
+        if total <= 0:
+            return 0.0, total, None
+        raw = self.raw(Xb, theta)
+        value = float(self.loss.value(raw, Yb) @ sb)
+        G = self.loss.gradient(raw, Yb)
+        G *= (sb / total)[:, None]
+        grad = np.empty_like(theta)
+        d = Xb.shape[1]
+        grad[:d] = Xb.T @ G
+        if self.fit_intercept:
+            grad[d] = G.sum(axis=0)
+        return value, total, grad
+
+    def objective(self, theta, X=None, Y=None, sample_weight=None):
+        """The documented objective ``J`` on (by default) the training data."""
+        X = self.X if X is None else X
+        Y = self.Y if Y is None else Y
+        s = self.sample_weight if sample_weight is None else sample_weight
+        data = float(self.loss.value(self.raw(X, theta), Y) @ s) / s.sum()
+        return data + self.penalty.value(theta)
+
+
+@dataclass
+class Plan:
+    """Resolved components and loop settings."""
+
+    optimizer: object
+    schedule: object
+    batch_size: int
+    shuffle: bool
+    average: int
+    tol: float
+    n_iter_no_change: int
+    verbose: int
+    rng: np.random.RandomState
+    score: object = None  # callable(theta) -> validation score, for early stopping
+
+
+@dataclass
+class State:
+    """Everything that carries over between ``partial_fit`` calls."""
+
+    theta: np.ndarray
+    opt_state: dict
+    eta_base: float
+    t: int = 0
+    samples_seen: float = 0
+    avg_theta: np.ndarray = None
+    n_avg: int = 0
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+
+    def copy(self):
+        return copy.deepcopy(self)
+
+    def coefficients(self, penalty):
+        """The parameters to expose: averaged (on the current L1 support) or last."""
+        if self.avg_theta is None or self.n_avg == 0:
+            return self.theta.copy()
+        avg = self.avg_theta.copy()
+        if penalty.l1:
+            n = penalty.n_coef
+            avg[:n] *= self.theta[:n] != 0
+        return avg
+
+
+def batches(n, batch_size, shuffle, rng):
+    """Row selections of one epoch: slices in order, or index arrays when shuffled."""
+    if shuffle:
+        perm = rng.permutation(n)
+        return [np.sort(perm[i:i + batch_size]) for i in range(0, n, batch_size)]
+    return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+
+
+def _update(problem, plan, st, idx, epoch):
+    """One update on rows ``idx``; returns the batch's weighted loss sum."""
+    value, total, grad = problem.batch_value_and_grad(idx, st.theta)
+    if grad is None:  # all weights zero: the batch carries no information
+        return 0.0
+    if not np.isfinite(value):
+        _diverged(epoch, value, plan)
+    st.t += 1
+    problem.penalty.add_gradient(st.theta, grad)
+    eta = plan.schedule.rate(st.t, st.eta_base)
+    direction = plan.optimizer.step(grad, st.opt_state, st.t)
+    st.theta -= eta * direction
+    if problem.penalty.l1:
+        problem.penalty.prox(st.theta, eta, plan.optimizer.prox_scale(st.opt_state, st.t))
+    st.samples_seen += _count(idx, problem.n_samples)
+    if plan.average and st.samples_seen >= plan.average:
+        _average(st)
+    return value
+
+
+def _count(idx, n):
+    return len(range(*idx.indices(n))) if isinstance(idx, slice) else len(idx)
+
+
+def _average(st):
+    if st.avg_theta is None or st.n_avg == 0:
+        st.avg_theta = st.theta.copy()
+        st.n_avg = 1
+        return
+    st.n_avg += 1
+    st.avg_theta += (st.theta - st.avg_theta) / st.n_avg
+
+
+def _diverged(epoch, value, plan):
+    raise ValueError(
+        f"Training diverged at epoch {epoch}: the objective reached {value:.3g}. "
+        "Use a smaller eta0 or a decaying learning_rate, or scale the features "
+        "(e.g. sklearn.preprocessing.StandardScaler)."
+    )
+
+
+def run_epoch(problem, plan, st, epoch):
+    """One pass over the data; returns the epoch objective."""
+    total = 0.0
+    for idx in batches(problem.n_samples, plan.batch_size, plan.shuffle, plan.rng):
+        total += _update(problem, plan, st, idx, epoch)
+    return total / problem.sample_weight.sum() + problem.penalty.value(st.theta)
+
+
+class Stopper:
+    """sklearn's no-improvement counter on the objective or the validation score."""
+
+    def __init__(self, plan, start_best):
+        self.plan = plan
+        self.best = start_best
+        self.count = 0
+
+    def update(self, value, higher_is_better):
+        tol = self.plan.tol
+        sign = 1.0 if higher_is_better else -1.0
+        improved_enough = tol is None or sign * (value - self.best) > tol
+        if tol is not None:
+            self.count = 0 if improved_enough else self.count + 1
+        better = sign * (value - self.best) > 0
+        if better:
+            self.best = value
+        return better
+
+    @property
+    def plateau(self):
+        return self.count >= self.plan.n_iter_no_change
+
+
+def train(problem, plan, st, max_epochs, reference_objective):
+    """Run up to ``max_epochs`` epochs on ``st`` (modified in place).
+
+    Returns ``(n_epochs_run, best_theta)``; ``best_theta`` is the exposed
+    parameters of the best validation epoch with early stopping, else the
+    final ones. Raises ``ValueError`` on divergence.
+    """
+    higher = plan.score is not None
+    stopper = Stopper(plan, -np.inf if higher else np.inf)
+    best_theta, converged, epoch = None, False, 0
+    limit = DIVERGENCE_FACTOR * max(reference_objective, 1e-12)
+    for epoch in range(1, max_epochs + 1):
+        start = time.perf_counter()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            obj = run_epoch(problem, plan, st, epoch)
+        if not np.isfinite(obj) or obj > limit:
+            _diverged(epoch, obj, plan)
+        st.loss_curve.append(obj)
+        value = obj
+        if higher:
+            value = plan.score(st.coefficients(problem.penalty))
+            st.validation_scores.append(value)
+        if stopper.update(value, higher) and higher:
+            best_theta = st.coefficients(problem.penalty)
+        _report(plan, epoch, obj, st, time.perf_counter() - start)
+        if stopper.plateau:
+            new_rate = plan.schedule.on_plateau(st.eta_base)
+            if new_rate is None:
+                converged = True
+                break
+            st.eta_base, stopper.count = new_rate, 0
+    if not converged and plan.tol is not None and max_epochs > 1:
+        warn(f"Maximum number of iterations ({max_epochs}) reached and the optimization "
+             "hasn't converged yet; consider increasing max_iter.", ConvergenceWarning)
+    if best_theta is None:
+        best_theta = st.coefficients(problem.penalty)
+    return epoch, best_theta
+
+
+def _report(plan, epoch, obj, st, seconds):
+    if plan.verbose:
+        rate = plan.schedule.rate(max(st.t, 1), st.eta_base)
+        extra = f", validation score {st.validation_scores[-1]:.6g}" if plan.score else ""
+        print(f"-- Epoch {epoch}: objective {obj:.6g}, learning rate {rate:.4g}, "
+              f"updates {st.t}{extra}, time {seconds:.3f} s", flush=True)

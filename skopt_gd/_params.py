@@ -1,0 +1,25 @@
+"""Parameter objects: small sklearn-style classes for optimizers and schedules.
+
+They subclass :class:`sklearn.base.BaseEstimator` so that ``get_params``,
+``set_params``, ``clone`` and nested grid keys such as ``optimizer__beta1``
+work unchanged, and add value equality so that two objects built with the
+same hyperparameters compare equal.
+"""
+
+from sklearn.base import BaseEstimator
+
+
+class ParamObject(BaseEstimator):
+    """Base of hyperparameter-only objects (no state, no logic in ``__init__``)."""
+
+    def _key(self):
+        params = self.get_params(deep=False)
+        return (type(self), tuple(sorted((k, repr(v)) for k, v in params.items())))
+
+    def __eq__(self, other):
+        if not isinstance(other, ParamObject):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())

@@ -1,0 +1,54 @@
+"""Penalties: value, gradient of the smooth part, and proximal step of the L1 part.
+
+All four penalties are one elastic-net family
+``R(w) = l1_ratio ||w||_1 + (1 - l1_ratio) ||w||^2 / 2`` times ``alpha``:
+``None`` has ``alpha = 0``, ``"l2"`` has ``l1_ratio = 0`` and ``"l1"`` has
+``l1_ratio = 1``. The penalty acts on the coefficient rows only, never on the
+intercept row of the packed parameter array.
+"""
+
+import numpy as np
+
+L1_RATIOS = {None: 0.0, "l2": 0.0, "l1": 1.0}
+
+
+def soft_threshold(w, threshold):
+    """``sign(w) max(|w| - threshold, 0)``, elementwise, in place."""
+    shrunk = np.maximum(np.abs(w) - threshold, 0.0)
+    np.copysign(shrunk, w, out=w)
+    return w
+
+
+class ElasticNet:
+    """``alpha (l1_ratio ||w||_1 + (1 - l1_ratio) ||w||_2^2 / 2)`` on the first ``n_coef`` rows."""
+
+    def __init__(self, alpha, l1_ratio, n_coef):
+        self.l1 = alpha * l1_ratio
+        self.l2 = alpha * (1.0 - l1_ratio)
+        self.n_coef = n_coef
+
+    def value(self, theta):
+        w = theta[: self.n_coef]
+        return float(self.l1 * np.abs(w).sum() + 0.5 * self.l2 * np.einsum("ij,ij->", w, w))
+
+    def add_gradient(self, theta, grad):
+        """Add the gradient of the smooth (L2) part to ``grad`` in place."""
+        if self.l2:
+            grad[: self.n_coef] += self.l2 * theta[: self.n_coef]
+        return grad
+
+    def prox(self, theta, eta, scale):
+        """Proximal step of the L1 part with step ``eta * scale`` (per coordinate)."""
+        if self.l1:
+            if not np.isscalar(scale):
+                scale = scale[: self.n_coef]
+            soft_threshold(theta[: self.n_coef], eta * self.l1 * scale)
+        return theta
+
+
+def make_penalty(penalty, alpha, l1_ratio, n_coef):
+    """Build the elastic-net member named by the estimator's ``penalty``."""
+    if penalty is None:
+        return ElasticNet(0.0, 0.0, n_coef)
+    ratio = l1_ratio if penalty == "elasticnet" else L1_RATIOS[penalty]
+    return ElasticNet(alpha, ratio, n_coef)

@@ -1,0 +1,196 @@
+"""SGDLinearRegressor: squared error, Huber and epsilon-insensitive losses, multi-output."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+
+from ._base import BaseSGD
+from ._losses import REGRESSION_LOSSES
+from ._validation import Interval, StrOptions
+
+
+class SGDLinearRegressor(RegressorMixin, BaseSGD):
+    r"""Linear regression trained by (stochastic) gradient descent.
+
+    Minimises :math:`J(w, b) = \sum_i s_i \ell(y_i, x_i \cdot w + b) / \sum_i s_i
+    + \alpha R(w)` with any optimizer, learning-rate schedule and penalty of the
+    package, by full-batch, mini-batch or per-sample updates.
+
+    Parameters
+    ----------
+    loss : {"squared_error", "huber", "epsilon_insensitive"}, default="squared_error"
+        :math:`\ell`: :math:`\tfrac12 (y - \hat y)^2`; Huber (quadratic within
+        ``epsilon``, linear beyond); or :math:`\max(0, |y - \hat y| - \epsilon)`.
+    epsilon : float, default=0.1
+        Threshold of the Huber and epsilon-insensitive losses.
+    optimizer : str or Optimizer, default="adam"
+        Update rule: an alias of :data:`skopt_gd.optimizers.OPTIMIZERS` or an
+        optimizer object (whose hyperparameters are searchable as
+        ``optimizer__beta1`` and so on).
+    learning_rate : str or Schedule, default="constant"
+        Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES` or a
+        schedule object.
+    eta0 : float, default=0.01
+        Base learning rate.
+    power_t : float, default=0.25
+        Exponent of the ``"invscaling"`` schedule.
+    penalty : {None, "l2", "l1", "elasticnet"}, default="l2"
+        Regularizer :math:`R`, never applied to the intercept; the L1 part is
+        applied by a proximal (soft-threshold) step.
+    alpha : float, default=1e-4
+        Penalty strength.
+    l1_ratio : float, default=0.15
+        Elastic-net mix: :math:`R = \rho \|w\|_1 + (1-\rho) \|w\|^2 / 2`.
+    batch_size : int or None, default=32
+        Samples per update; ``None`` is full batch, 1 is per-sample SGD.
+    max_iter : int, default=1000
+        Maximum number of epochs.
+    tol : float or None, default=1e-4
+        Stop when the epoch objective (or validation score with
+        ``early_stopping``) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs. ``None`` runs all ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        Patience, in epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop on the validation
+        R², and keep the coefficients of the best epoch.
+    validation_fraction : float, default=0.1
+        Share of the data held out with ``early_stopping``.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    average : bool or int, default=False
+        Polyak averaging of the iterates; an int starts after that many samples.
+    fit_intercept : bool, default=True
+        Fit an (unpenalised) intercept.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous coefficients.
+    random_state : int, RandomState or None, default=None
+        Seeds shuffling and the validation split.
+    verbose : int, default=0
+        Print a line per epoch (objective, learning rate, updates, time).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Updates made.
+    loss_curve_ : list of float
+        Training objective of each epoch (batch losses at the parameters used
+        for each batch, plus the penalty at the end of the epoch).
+    best_loss_ : float
+    validation_scores_ : list of float or None
+    best_validation_score_ : float or None
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skopt_gd import SGDLinearRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 3)
+    >>> y = X @ [1.0, -2.0, 0.5] + 3.0
+    >>> reg = SGDLinearRegressor(penalty=None, random_state=0).fit(X, y)
+    >>> np.round(reg.coef_, 2), round(float(reg.intercept_), 2)
+    (array([ 1. , -2. ,  0.5]), 3.0)
+    """
+
+    _is_classifier = False
+    _multi_output = True
+    _parameter_constraints = {
+        **BaseSGD._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, *, loss="squared_error", epsilon=0.1, optimizer="adam",
+                 learning_rate="constant", eta0=0.01, power_t=0.25, penalty="l2",
+                 alpha=1e-4, l1_ratio=0.15, batch_size=32, max_iter=1000, tol=1e-4,
+                 n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
+                 shuffle=True, average=False, fit_intercept=True, warm_start=False,
+                 random_state=None, verbose=0):
+        self.loss = loss
+        self.epsilon = epsilon
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.average = average
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _make_loss(self, n_outputs):
+        return REGRESSION_LOSSES[self.loss](self.epsilon)
+
+    def _encode(self, y, dtype, *, reset, classes=None):
+        y = np.asarray(y, dtype=dtype)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not reset and Y.shape[1] != self._state.theta.shape[1]:
+            raise ValueError(f"y has {Y.shape[1]} targets but the model was fitted with "
+                             f"{self._state.theta.shape[1]}.")
+        return Y, y.ndim
+
+    def _class_weights(self, y, info, partial):
+        return 1.0
+
+    def _validation_scorer(self, X, Y, y, sw):
+        def score(theta):
+            raw = X @ theta[: X.shape[1]] + (theta[-1] if self.fit_intercept else 0.0)
+            return r2_score(Y, np.asarray(raw), sample_weight=sw)
+        return score
+
+    def _expose(self, theta, n_features, ndim):
+        coef = theta[:n_features].T.copy()
+        intercept = theta[n_features].copy() if self.fit_intercept else np.zeros(
+            theta.shape[1], dtype=theta.dtype)
+        if ndim == 1:
+            return {"coef_": coef[0], "intercept_": intercept[0]}
+        return {"coef_": coef, "intercept_": intercept}
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass over ``(X, y)``, continuing parameters, optimizer state and ``t_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, partial=True)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        out = self._decision(X)
+        return out[:, 0] if np.ndim(self.coef_) == 1 else out

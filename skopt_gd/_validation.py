@@ -1,0 +1,51 @@
+"""The only module that imports scikit-learn's private helpers.
+
+A scikit-learn upgrade that moves one of them has exactly one place to fix.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: F401 (re-export)
+from sklearn.utils._param_validation import Interval, StrOptions, HasMethods  # noqa: F401
+from sklearn.utils.multiclass import check_classification_targets  # noqa: F401
+from sklearn.utils.validation import (  # noqa: F401
+    _check_sample_weight,
+    _get_feature_names,
+    check_array,
+    check_is_fitted,
+    check_X_y,
+    validate_data,
+)
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def warn(message, category):
+    warnings.warn(message, category, stacklevel=4)
+
+
+def check_fit_data(X, y, *, multi_output, y_numeric):
+    """Validate ``X`` and ``y`` for a fit without touching the estimator.
+
+    Returns ``(X, y, feature_names)``: X as a float64/float32 array or CSR
+    matrix, and the column names of a DataFrame (``None`` otherwise). The
+    estimator assigns ``n_features_in_`` / ``feature_names_in_`` itself, only
+    once the fit has succeeded.
+    """
+    names = _get_feature_names(X)
+    X, y = check_X_y(
+        X, y, accept_sparse="csr", dtype=FLOAT_DTYPES, multi_output=multi_output,
+        y_numeric=y_numeric, ensure_all_finite=True,
+    )
+    return X, y, names
+
+
+def check_weights(sample_weight, X):
+    """Validated sample weights (non-negative, finite, right length, not all zero)."""
+    sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    if not np.isfinite(sw).all():
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if not sw.sum() > 0:
+        raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
+    return sw
