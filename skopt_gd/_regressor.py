@@ -166,6 +166,11 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
             return {"coef_": coef[0], "intercept_": intercept[0]}
         return {"coef_": coef, "intercept_": intercept}
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
     def partial_fit(self, X, y, sample_weight=None):
         """One pass over ``(X, y)``, continuing parameters, optimizer state and ``t_``.
 
