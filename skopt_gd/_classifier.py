@@ -21,10 +21,10 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
 
     Parameters
     ----------
-    optimizer : str or Optimizer, default="adam"
+    optimizer : str or Optimizer, default="sgd"
         Update rule: an alias of :data:`skopt_gd.optimizers.OPTIMIZERS` or an
         optimizer object (hyperparameters searchable as ``optimizer__beta1``).
-    learning_rate : str or Schedule, default="constant"
+    learning_rate : str or Schedule, default="adaptive"
         Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES` or an object.
     eta0 : float, default=0.01
         Base learning rate.
@@ -36,7 +36,7 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         Penalty strength (``LogisticRegression(C)`` is ``alpha = 1 / (C n)``).
     l1_ratio : float, default=0.15
         Elastic-net mix.
-    batch_size : int or None, default=32
+    batch_size : int or None, default=128
         Samples per update; ``None`` is full batch, 1 is per-sample SGD.
     max_iter : int, default=1000
         Maximum number of epochs.
@@ -96,8 +96,8 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
 
-    def __init__(self, *, optimizer="adam", learning_rate="constant", eta0=0.01,
-                 power_t=0.25, penalty="l2", alpha=1e-4, l1_ratio=0.15, batch_size=32,
+    def __init__(self, *, optimizer="sgd", learning_rate="adaptive", eta0=0.01,
+                 power_t=0.25, penalty="l2", alpha=1e-4, l1_ratio=0.15, batch_size=128,
                  max_iter=1000, tol=1e-4, n_iter_no_change=5, early_stopping=False,
                  validation_fraction=0.1, shuffle=True, average=False, fit_intercept=True,
                  warm_start=False, class_weight=None, random_state=None, verbose=0):

@@ -25,11 +25,11 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
         ``epsilon``, linear beyond); or :math:`\max(0, |y - \hat y| - \epsilon)`.
     epsilon : float, default=0.1
         Threshold of the Huber and epsilon-insensitive losses.
-    optimizer : str or Optimizer, default="adam"
+    optimizer : str or Optimizer, default="sgd"
         Update rule: an alias of :data:`skopt_gd.optimizers.OPTIMIZERS` or an
         optimizer object (whose hyperparameters are searchable as
         ``optimizer__beta1`` and so on).
-    learning_rate : str or Schedule, default="constant"
+    learning_rate : str or Schedule, default="adaptive"
         Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES` or a
         schedule object.
     eta0 : float, default=0.01
@@ -43,7 +43,7 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
         Penalty strength.
     l1_ratio : float, default=0.15
         Elastic-net mix: :math:`R = \rho \|w\|_1 + (1-\rho) \|w\|^2 / 2`.
-    batch_size : int or None, default=32
+    batch_size : int or None, default=128
         Samples per update; ``None`` is full batch, 1 is per-sample SGD.
     max_iter : int, default=1000
         Maximum number of epochs.
@@ -95,8 +95,8 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(200, 3)
     >>> y = X @ [1.0, -2.0, 0.5] + 3.0
-    >>> reg = SGDLinearRegressor(penalty=None, random_state=0).fit(X, y)
-    >>> np.round(reg.coef_, 2), round(float(reg.intercept_), 2)
+    >>> reg = SGDLinearRegressor(penalty=None, eta0=0.1, random_state=0).fit(X, y)
+    >>> np.round(reg.coef_, 1), round(float(reg.intercept_), 1)
     (array([ 1. , -2. ,  0.5]), 3.0)
     """
 
@@ -108,9 +108,9 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
         "epsilon": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, *, loss="squared_error", epsilon=0.1, optimizer="adam",
-                 learning_rate="constant", eta0=0.01, power_t=0.25, penalty="l2",
-                 alpha=1e-4, l1_ratio=0.15, batch_size=32, max_iter=1000, tol=1e-4,
+    def __init__(self, *, loss="squared_error", epsilon=0.1, optimizer="sgd",
+                 learning_rate="adaptive", eta0=0.01, power_t=0.25, penalty="l2",
+                 alpha=1e-4, l1_ratio=0.15, batch_size=128, max_iter=1000, tol=1e-4,
                  n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
                  shuffle=True, average=False, fit_intercept=True, warm_start=False,
                  random_state=None, verbose=0):
