@@ -126,12 +126,14 @@ def batches(n, batch_size, shuffle, rng):
 
 
 def _update(problem, plan, st, idx, epoch):
-    """One update on rows ``idx``; returns the batch's weighted loss sum."""
+    """One update on rows ``idx``; returns the batch's weighted objective sum."""
     value, total, grad = problem.batch_value_and_grad(idx, st.theta)
     if grad is None:  # all weights zero: the batch carries no information
         return 0.0
     if not np.isfinite(value):
         _diverged(epoch, value, plan)
+    if problem.penalty.active:  # the batch objective at the parameters it used
+        value += total * problem.penalty.value(st.theta)
     st.t += 1
     problem.penalty.add_gradient(st.theta, grad)
     eta = plan.schedule.rate(st.t, st.eta_base)
@@ -167,11 +169,16 @@ def _diverged(epoch, value, plan):
 
 
 def run_epoch(problem, plan, st, epoch):
-    """One pass over the data; returns the epoch objective."""
+    """One pass over the data; returns the epoch objective.
+
+    That is the weight-averaged objective (loss + penalty) of each batch at
+    the parameters its update started from; for full batch, ``J(theta)``
+    before the epoch's update.
+    """
     total = 0.0
     for idx in batches(problem.n_samples, plan.batch_size, plan.shuffle, plan.rng):
         total += _update(problem, plan, st, idx, epoch)
-    return total / problem.sample_weight.sum() + problem.penalty.value(st.theta)
+    return total / problem.sample_weight.sum()
 
 
 class Stopper:

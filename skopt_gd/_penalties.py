@@ -27,6 +27,10 @@ class ElasticNet:
         self.l2 = alpha * (1.0 - l1_ratio)
         self.n_coef = n_coef
 
+    @property
+    def active(self):
+        return bool(self.l1 or self.l2)
+
     def value(self, theta):
         w = theta[: self.n_coef]
         return float(self.l1 * np.abs(w).sum() + 0.5 * self.l2 * np.einsum("ij,ij->", w, w))
