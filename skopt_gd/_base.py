@@ -172,6 +172,13 @@ class BaseSGD(BaseEstimator):
         score = self._validation_scorer(X[va], Y[va], y[va], sw[va])
         return X[tr], Y[tr], sw[tr], score
 
+    def _coef_intercept(self, theta, n_features):
+        """Split packed parameters into ``coef_`` rows (one per output) and intercepts."""
+        coef = theta[:n_features].T.copy()
+        if self.fit_intercept:
+            return coef, theta[n_features].copy()
+        return coef, np.zeros(theta.shape[1], dtype=theta.dtype)
+
     def _assign(self, theta, state, n_epochs, info, names, n_features, continuing):
         """Set every fitted attribute in one block (the fit succeeded)."""
         for name, value in self._expose(theta, n_features, info).items():

@@ -179,9 +179,7 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         return score
 
     def _expose(self, theta, n_features, classes_):
-        coef = theta[:n_features].T.copy()
-        intercept = theta[n_features].copy() if self.fit_intercept else np.zeros(
-            theta.shape[1], dtype=theta.dtype)
+        coef, intercept = self._coef_intercept(theta, n_features)
         return {"coef_": coef, "intercept_": intercept, "classes_": classes_}
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):

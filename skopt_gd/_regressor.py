@@ -159,9 +159,7 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
         return score
 
     def _expose(self, theta, n_features, ndim):
-        coef = theta[:n_features].T.copy()
-        intercept = theta[n_features].copy() if self.fit_intercept else np.zeros(
-            theta.shape[1], dtype=theta.dtype)
+        coef, intercept = self._coef_intercept(theta, n_features)
         if ndim == 1:
             return {"coef_": coef[0], "intercept_": intercept[0]}
         return {"coef_": coef, "intercept_": intercept}
