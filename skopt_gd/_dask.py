@@ -163,22 +163,21 @@ def _known_chunks(a):
 
 
 def _on_rows(a, rows):
-    """``a`` as a dask array chunked like ``X``'s rows; an in-memory ``a`` is sent once."""
+    """``a`` as a dask array chunked like ``X``'s rows.
+
+    An in-memory ``a`` travels with every epoch's graph (it is small next to
+    ``X``, but pass a dask array for very large data).
+    """
     import dask.array as da
 
     chunks = {0: rows, **({1: -1} if a.ndim == 2 else {})}
     if isinstance(a, da.Array):
         return a.rechunk(chunks)
-    return da.from_array(a, chunks=tuple(chunks.values())).persist()
+    return da.from_array(a, chunks=tuple(chunks.values()))
 
 
 def _align(X, y, sample_weight, multi_output):
-    """X as (rows-chunked, one column chunk); y and sample_weight on the same row chunks.
-
-    Returns ``(X, (y, sample_weight), blocks)``; the caller keeps ``(y,
-    sample_weight)`` alive while it trains: in-memory ones were persisted on
-    the cluster and ``blocks`` only name their keys.
-    """
+    """X as (rows-chunked, one column chunk); y and sample_weight on the same row chunks."""
     import dask.array as da
 
     if X.ndim != 2:
@@ -197,13 +196,13 @@ def _align(X, y, sample_weight, multi_output):
     y = _on_rows(y, rows)
     blocks_y = list(y.to_delayed().reshape(-1))
     if sample_weight is None:
-        return X, (y,), list(zip(blocks_X, blocks_y, [None] * len(blocks_X)))
+        return X, y, list(zip(blocks_X, blocks_y, [None] * len(blocks_X)))
     sw = sample_weight if isinstance(sample_weight, da.Array) else np.asarray(sample_weight)
     sw = _known_chunks(sw) if isinstance(sw, da.Array) else sw
     if sw.ndim != 1 or sw.shape[0] != X.shape[0]:
         raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({X.shape[0]},)!")
-    sw = _on_rows(sw, rows)
-    return X, (y, sw), list(zip(blocks_X, blocks_y, list(sw.to_delayed())))
+    blocks_sw = list(_on_rows(sw, rows).to_delayed())
+    return X, y, list(zip(blocks_X, blocks_y, blocks_sw))
 
 
 def _float_dtype(dtype):
@@ -249,8 +248,7 @@ def fit(est, X, y, sample_weight):
     from dask import delayed
 
     optimizer, schedule = est._resolve_components()
-    X, keep, blocks = _align(X, y, sample_weight, est._multi_output)
-    y = keep[0]
+    X, y, blocks = _align(X, y, sample_weight, est._multi_output)
     n, d = X.shape
     if n == 0:
         raise ValueError("Found array with 0 sample(s); fitting needs at least 1.")
@@ -267,7 +265,6 @@ def fit(est, X, y, sample_weight):
         raise ValueError("sample_weight times class_weight sums to zero.")
     penalty = make_penalty(est.penalty, est.alpha, est.l1_ratio, d)
     problem = DaskProblem(X.astype(dtype), blocks, spec, penalty, n, total)
-    problem.keep_alive = keep
     state = est._initial_state(optimizer, problem, n_outputs, True, False)
     schedule = schedule.bind({"alpha": est.alpha, "t0": est._bottou_t0(problem.loss),
                               "updates_per_epoch": 1, "max_iter": est.max_iter})
