@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from . import _loop
+from . import _dask, _loop
 from ._penalties import make_penalty
 from ._validation import (
     HasMethods, Interval, StrOptions, check_fit_data, check_is_fitted, check_weights,
@@ -102,6 +102,8 @@ class BaseSGD(BaseEstimator):
 
     # ---- fit ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight, *, partial, classes=None):
+        if not partial and _dask.is_dask_array(X):  # issue 6: data-parallel fit on the workers
+            return _dask.fit(self, X, y, sample_weight)
         optimizer, schedule = self._resolve_components()
         if partial and self.early_stopping:
             raise ValueError("early_stopping=True is not supported by partial_fit: "
