@@ -6,25 +6,23 @@ epochs: the iterates converge to the minimiser of the documented objective
 
     J(w, b) = sum_i s_i l(y_i, x_i.w + b) / sum_i s_i + alpha R(w),
 
-which is, with the parameter mappings below, the problem the exact solvers
-solve (each mapping is derived from the solver's own docstring/source in
-scikit-learn 1.9):
+which is, with the parameter mappings below, the problem each exact solver
+solves (each mapping derived from the solver's own docstring/source in
+scikit-learn 1.9; ``r_i = y_i - x_i.w - b``, ``S = sum_i s_i``):
 
-========================  ====================================================  ===========================
-solver                    its objective                                         our parameters
-========================  ====================================================  ===========================
-``LinearRegression``      ``sum_i s_i (y_i - y^_i)^2``                          ``penalty=None``
-``Ridge(a)``              ``sum_i s_i (y_i - y^_i)^2 + a ||w||^2``              ``"l2"``, ``alpha = a / sum(s)``
-``Lasso(a)``              ``sum_i s_i (y_i - y^_i)^2 / (2 sum s) + a ||w||_1``  ``"l1"``, ``alpha = a``
-``ElasticNet(a, r)``      ``... + a r ||w||_1 + a (1 - r) ||w||^2 / 2``         ``"elasticnet"``, ``alpha = a``,
-                                                                                ``l1_ratio = r``
-``LogisticRegression(C)`` ``sum_i s_i log-loss_i / sum s + ||w||^2 / (2 C sum s)``  ``"l2"``, ``alpha = 1 / (C sum s)``
-========================  ====================================================  ===========================
-
-(``Ridge``: multiply ``J`` by ``2 sum s``.  ``LogisticRegression``: its lbfgs
-path uses ``l2_reg_strength = 1 / (C * sw_sum)`` on the weighted *mean* loss,
-see ``sklearn/linear_model/_logistic.py``; ``l1_ratio=1`` puts the same
-``1 / (C sum s)`` on ``||w||_1``.)
+* ``LinearRegression``: ``sum s_i r_i^2`` -> ``penalty=None``.
+* ``Ridge(a)``: ``sum s_i r_i^2 + a ||w||^2`` -> ``"l2"``, ``alpha = a / S``
+  (multiply ``J`` by ``2 S``).
+* ``Lasso(a)``: ``sum s_i r_i^2 / (2 S) + a ||w||_1`` -> ``"l1"``, ``alpha = a``
+  (sklearn rescales weights to sum to ``n``).
+* ``ElasticNet(a, rho)``: ``sum s_i r_i^2 / (2 S) + a rho ||w||_1
+  + a (1 - rho) ||w||^2 / 2`` -> ``"elasticnet"``, ``alpha = a``, ``l1_ratio = rho``.
+* ``LogisticRegression(C)`` (lbfgs): ``sum s_i logloss_i / S + ||w||^2 / (2 C S)``
+  -> ``"l2"``, ``alpha = 1 / (C S)`` (``_logistic.py``: ``l2_reg_strength =
+  1 / (C * sw_sum)`` on the weighted mean loss).
+* ``LogisticRegression(C, l1_ratio=1, solver="saga")``: ``||w||_1 / (C n)`` on
+  the mean loss (``_sag.py``: ``beta_scaled = beta / n_samples``) -> ``"l1"``,
+  ``alpha = 1 / (C n)`` (tested unweighted).
 
 The L1 part is a proximal step taken in each optimizer's own metric, so the
 fixed point of *every* optimizer is the Lasso solution, zeros included; the
