@@ -140,7 +140,9 @@ class BaseSGD(BaseEstimator):
     def _initial_state(self, optimizer, problem, n_outputs, first, partial):
         """Fresh state, or a copy of the previous one (partial_fit / warm_start)."""
         if not first:  # partial_fit continuing: parameters, optimizer state and t
-            return self._state.copy()
+            state = self._state.copy()
+            state.rebase(float(self.eta0))
+            return state
         d = problem.X.shape[1]
         theta = np.zeros((d + int(self.fit_intercept), n_outputs), dtype=problem.X.dtype)
         if self.warm_start and not partial and hasattr(self, "_state"):
@@ -150,7 +152,8 @@ class BaseSGD(BaseEstimator):
                     f"warm_start=True but the previous fit has parameters of shape "
                     f"{previous.shape} and this data needs {theta.shape}.")
             theta[...] = previous
-        return _loop.State(theta, optimizer.init_state(theta), eta_base=float(self.eta0))
+        return _loop.State(theta, optimizer.init_state(theta), eta_base=float(self.eta0),
+                           eta0=float(self.eta0))
 
     def _reference_objective(self, problem, state):
         """Objective at theta = 0 (and at the starting point when warm): the blow-up scale."""

@@ -166,6 +166,10 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
                              "class frequencies of one batch are not those of the data); use "
                              "compute_class_weight('balanced', classes=..., y=...) and pass "
                              "the resulting dict as class_weight.")
+        if isinstance(self.class_weight, dict):
+            bad = {k: v for k, v in self.class_weight.items() if not (np.isfinite(v) and v >= 0)}
+            if bad:
+                raise ValueError(f"class_weight values must be finite and >= 0, got {bad!r}.")
         weights = compute_class_weight(self.class_weight, classes=classes_, y=y)
         return weights[np.searchsorted(classes_, y)].astype(np.float64)
 

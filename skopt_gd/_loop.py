@@ -48,21 +48,35 @@ class Problem:
         return np.asarray(out)
 
     def batch_value_and_grad(self, idx, theta):
-        """Weighted loss sum and mean gradient over rows ``idx`` (slice or array)."""
+        """Weighted loss sum and mean gradient over rows ``idx`` (slice or array).
+
+        Dense rows go in cache-sized blocks: each block is multiplied by
+        ``theta`` and then by its loss gradient while still in cache, so a full
+        batch reads X from memory once instead of twice.
+        """
         Xb, Yb, sb = self.X[idx], self.Y[idx], self.sample_weight[idx]
         total = sb.sum()
         if total <= 0:
             return 0.0, total, None
+        grad = np.zeros_like(theta)
+        value = 0.0
+        step = _block_rows(Xb)
+        for lo in range(0, Xb.shape[0], step):
+            rows = slice(lo, lo + step)
+            value += self._accumulate(Xb[rows], Yb[rows], sb[rows], total, theta, grad)
+        return value, total, grad
+
+    def _accumulate(self, Xb, Yb, sb, total, theta, grad):
+        """Add the rows' share of the mean gradient to ``grad``; return their loss sum."""
         raw = self.raw(Xb, theta)
         value = float(self.loss.value(raw, Yb) @ sb)
         G = self.loss.gradient(raw, Yb)
         G *= (sb / total)[:, None]
-        grad = np.empty_like(theta)
         d = Xb.shape[1]
-        grad[:d] = Xb.T @ G
+        grad[:d] += Xb.T @ G
         if self.fit_intercept:
-            grad[d] = G.sum(axis=0)
-        return value, total, grad
+            grad[d] += G.sum(axis=0)
+        return value
 
     def objective(self, theta, X=None, Y=None, sample_weight=None):
         """The documented objective ``J`` on (by default) the training data."""
@@ -71,6 +85,15 @@ class Problem:
         s = self.sample_weight if sample_weight is None else sample_weight
         data = float(self.loss.value(self.raw(X, theta), Y) @ s) / s.sum()
         return data + self.penalty.value(theta)
+
+
+BLOCK_BYTES = 1 << 20  # dense rows per block of the gradient: about 1 MiB, fits in L2
+
+
+def _block_rows(Xb):
+    if not isinstance(Xb, np.ndarray):
+        return max(Xb.shape[0], 1)
+    return max(256, BLOCK_BYTES // max(Xb.shape[1] * Xb.itemsize, 1))
 
 
 @dataclass
@@ -95,7 +118,8 @@ class State:
 
     theta: np.ndarray
     opt_state: dict
-    eta_base: float
+    eta_base: float  # current base rate (eta0, times the adaptive reductions so far)
+    eta0: float = None  # the estimator's eta0 that eta_base derives from
     t: int = 0
     samples_seen: float = 0
     avg_theta: np.ndarray = None
@@ -105,6 +129,12 @@ class State:
 
     def copy(self):
         return copy.deepcopy(self)
+
+    def rebase(self, eta0):
+        """Follow a changed ``eta0`` (set_params between calls), keeping reductions."""
+        if self.eta0 is not None and self.eta0 != eta0:
+            self.eta_base *= eta0 / self.eta0
+        self.eta0 = eta0
 
     def coefficients(self, penalty):
         """The parameters to expose: averaged (on the current L1 support) or last."""
@@ -117,11 +147,24 @@ class State:
         return avg
 
 
-def batches(n, batch_size, shuffle, rng):
-    """Row selections of one epoch: slices in order, or index arrays when shuffled."""
-    if shuffle:
-        perm = rng.permutation(n)
-        return [np.sort(perm[i:i + batch_size]) for i in range(0, n, batch_size)]
+def epoch_order(n, batch_size, shuffle, rng):
+    """Row order of one epoch: a fresh permutation when shuffling mini-batches, else None.
+
+    A full batch needs no order (its gradient is a sum), so it neither draws
+    from ``rng`` nor copies X. The permutation is ``rng.permutation(n)``'s,
+    drawn into an int32 array where it fits (half the memory).
+    """
+    if not shuffle or batch_size >= n:
+        return None
+    order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    rng.shuffle(order)
+    return order
+
+
+def batches(n, batch_size, order):
+    """Row selections of one epoch: slices in order, or sorted index arrays of ``order``."""
+    if order is not None:
+        return [np.sort(order[i:i + batch_size]) for i in range(0, n, batch_size)]
     return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
 
 
@@ -175,8 +218,10 @@ def run_epoch(problem, plan, st, epoch):
     the parameters its update started from; for full batch, ``J(theta)``
     before the epoch's update.
     """
+    n = problem.n_samples
+    order = epoch_order(n, plan.batch_size, plan.shuffle, plan.rng)
     total = 0.0
-    for idx in batches(problem.n_samples, plan.batch_size, plan.shuffle, plan.rng):
+    for idx in batches(n, plan.batch_size, order):
         total += _update(problem, plan, st, idx, epoch)
     return total / problem.sample_weight.sum()
 
@@ -236,12 +281,29 @@ def train(problem, plan, st, max_epochs, reference_objective):
                 converged = True
                 break
             st.eta_base, stopper.count = new_rate, 0
+    _check_final(problem, plan, st, epoch, limit)
     if not converged and plan.tol is not None and max_epochs > 1:
         warn(f"Maximum number of iterations ({max_epochs}) reached and the optimization "
              "hasn't converged yet; consider increasing max_iter.", ConvergenceWarning)
     if best_theta is None:
         best_theta = st.coefficients(problem.penalty)
     return epoch, best_theta
+
+
+def _check_final(problem, plan, st, epoch, limit):
+    """Catch a blow-up in the very last update, which no epoch objective has seen.
+
+    The objective is taken on the first batch's worth of rows (all rows for full
+    batch): a diverged iterate is absurd on any sample, and this costs at most
+    one more batch.
+    """
+    m = min(problem.n_samples, plan.batch_size)
+    rows = slice(0, m) if problem.sample_weight[:m].sum() > 0 else slice(None)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value = problem.objective(st.theta, problem.X[rows], problem.Y[rows],
+                                  problem.sample_weight[rows])
+    if not np.isfinite(value) or value > limit or not np.all(np.isfinite(st.theta)):
+        _diverged(epoch, value, plan)
 
 
 def _report(plan, epoch, obj, st, seconds):

@@ -22,7 +22,7 @@ FLOAT_DTYPES = (np.float64, np.float32)
 
 
 def warn(message, category):
-    warnings.warn(message, category, stacklevel=4)
+    warnings.warn(message, category, stacklevel=5)  # user -> fit -> _fit -> train
 
 
 def check_fit_data(X, y, *, multi_output, y_numeric):

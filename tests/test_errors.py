@@ -505,8 +505,8 @@ DIVERGING = [
 
 
 def diverging_est(kind, **params):
-    return make_est(kind, optimizer="sgd", learning_rate="constant", eta0=10.0,
-                    max_iter=20, **params)
+    params = {"max_iter": 20, **params}
+    return make_est(kind, optimizer="sgd", learning_rate="constant", eta0=10.0, **params)
 
 
 @pytest.mark.parametrize("kind, params", DIVERGING)
@@ -574,9 +574,6 @@ def test_diverging_first_partial_fit_stays_unfitted(kind):
             est.partial_fit(X, y)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: the parameters after the last update of a "
-                   "call are exposed without a divergence check (one full-batch step, or a "
-                   "partial_fit chunk <= batch_size, returns ~1e5 coefficients)")
 @pytest.mark.parametrize("partial", [False, True], ids=["fit_max_iter_1", "partial_fit"])
 def test_a_single_exploding_update_is_caught(partial):
     X, y = unscaled("reg")
@@ -603,3 +600,28 @@ def test_sklearn_returns_huge_coefficients_where_we_raise():
     except ValueError:  # a future scikit-learn that also refuses: nothing to contrast
         return
     assert np.all(np.isfinite(theirs.coef_)) and np.abs(theirs.coef_).max() > 1e6
+
+
+def test_negative_class_weight_is_rejected():
+    X, y = load_breast_cancer(return_X_y=True)
+    est = SGDLogisticClassifier(class_weight={0: -1.0, 1: 1.0})
+    with pytest.raises(ValueError, match=r"class_weight values must be finite and >= 0"):
+        est.fit(X, y)
+    assert not hasattr(est, "coef_")
+
+
+def test_eta0_changed_between_partial_fit_calls_takes_effect():
+    """sklearn semantics: the current eta0 is used by the next partial_fit call."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 3)
+    y = X @ [1.0, -1.0, 2.0] + 0.1 * rng.randn(40)
+    common = dict(optimizer="sgd", learning_rate="constant", batch_size=None, shuffle=False,
+                  penalty=None)
+    est = SGDLinearRegressor(eta0=0.1, **common).partial_fit(X, y)
+    theta = np.r_[est.coef_, est.intercept_]
+    est.set_params(eta0=0.05)
+    est.partial_fit(X, y)
+    # one full-batch gradient step with the new rate, from the first call's parameters
+    r = X @ theta[:3] + theta[3] - y
+    grad = np.r_[X.T @ r / len(y), r.mean()]
+    np.testing.assert_allclose(np.r_[est.coef_, est.intercept_], theta - 0.05 * grad, rtol=1e-12)
