@@ -117,14 +117,24 @@ def _tree_sum(parts):
 
 
 # ---- the problem the training loop sees --------------------------------------
-class _WeightTotal:
-    """Stands in for the sample-weight vector: the loop only asks for its sum."""
+class _AllRows:
+    """Stands in for a per-row vector of which the loop only takes all rows and their sum."""
 
-    def __init__(self, total):
+    def __init__(self, n_samples, total=None):
+        self.n_samples = n_samples
         self.total = total
+
+    def __getitem__(self, rows):
+        _require_all_rows(rows, self.n_samples)
+        return self
 
     def sum(self):
         return self.total
+
+
+def _require_all_rows(rows, n_samples):
+    if _loop._count(rows, n_samples) != n_samples:
+        raise ValueError("dask arrays are trained full batch (batch_size=None).")
 
 
 class DaskProblem:
@@ -138,15 +148,15 @@ class DaskProblem:
         self.penalty = penalty
         self.fit_intercept = spec.fit_intercept
         self.n_samples = n_samples
-        self.sample_weight = _WeightTotal(weight_total)
+        self.Y = _AllRows(n_samples)  # what the loop indexes; the chunks hold the data
+        self.sample_weight = _AllRows(n_samples, weight_total)
 
     def batch_value_and_grad(self, idx, theta):
         """Weighted loss sum, weight total and mean gradient over all rows."""
         import dask
         from dask import delayed
 
-        if _loop._count(idx, self.n_samples) != self.n_samples:
-            raise ValueError("dask arrays are trained full batch (batch_size=None).")
+        _require_all_rows(idx, self.n_samples)
         theta_d = delayed(theta.copy(), pure=True)
         spec_d = delayed(self.spec, pure=True)
         parts = [delayed(_chunk_value_and_grad, pure=True)(Xc, yc, sc, theta_d, spec_d)
@@ -155,6 +165,13 @@ class DaskProblem:
         if not total > 0:
             return 0.0, total, None
         return float(value), total, grad_sum / total
+
+    def objective(self, theta, X=None, Y=None, sample_weight=None):
+        """The documented objective ``J`` on all rows (the only selection there is)."""
+        if X is not None:
+            _require_all_rows(slice(0, X.shape[0]), self.n_samples)
+        value, total, _ = self.batch_value_and_grad(slice(None), theta)
+        return value / total + self.penalty.value(theta)
 
 
 # ---- preparing the data --------------------------------------------------------
