@@ -2,6 +2,7 @@
 
 from ._classifier import SGDLogisticClassifier
 from ._regressor import SGDLinearRegressor
+from ._plotting import LossCurveDisplay
 
-__all__ = ["SGDLinearRegressor", "SGDLogisticClassifier"]
+__all__ = ["SGDLinearRegressor", "SGDLogisticClassifier", "LossCurveDisplay"]
 __version__ = "0.1.0"

@@ -1,0 +1,369 @@
+"""The comparison behind ``skopt-gd compare``: models, cross-validation, grid search.
+
+Every model of one comparison is fitted on the same folds, inside the same
+preprocessing (numeric columns standardized, text columns one-hot encoded; the
+regression target standardized too, predictions mapped back), and minimises
+the same objective, so the gaps to the exact solver measure optimisation error:
+
+- regression: mean squared error without penalty -- ``LinearRegression``;
+- classification: mean log loss + ``alpha/2 ||w||^2`` with
+  ``alpha = 1 / n_train`` -- ``LogisticRegression(C=1)``, its default.
+
+Gaps, each a mean over folds: the CV score minus the exact solver's; the
+relative excess of that objective on the training fold, ``(J - J*) / J*``;
+and the relative coefficient distance ``||w - w*|| / ||w*||`` (standardized
+features, intercept left out). On ill-conditioned data (diabetes) a model can
+be within 1e-3 of ``J*`` and still far from ``w*``: early stopping at ``tol``
+leaves the flat directions of the objective unresolved.
+
+``--search`` replaces each optimizer's ``eta0`` / ``learning_rate`` /
+``penalty`` by the best cell of :data:`SEARCH_GRID` (penalised cells keep
+``alpha = 1 / n_train``) and then cross-validates that choice like the others.
+"""
+
+import itertools
+import warnings
+from dataclasses import dataclass, field
+from time import perf_counter
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import (
+    LinearRegression, LogisticRegression, SGDClassifier, SGDRegressor,
+)
+from sklearn.metrics import accuracy_score, log_loss, r2_score
+from sklearn.model_selection import (
+    GridSearchCV, KFold, LeaveOneOut, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.parallel import Parallel, delayed
+
+from ._classifier import SGDLogisticClassifier
+from ._regressor import SGDLinearRegressor
+
+SEARCH_GRID = {
+    "learning_rate": ["adaptive", "constant"],
+    "eta0": [1e-2, 1e-1, 1e-3],
+    "penalty": [None, "l2", "l1"],
+}
+"""Grid searched per optimizer by ``--search`` (18 cells).
+
+Ties go to the earliest cell in this order (the first value of each list
+first): the estimator defaults before the alternatives, so small or easy data
+where many cells score alike keeps the default settings.
+"""
+
+SCORING = {"regression": "r2", "classification": "accuracy"}
+_METRICS = {"regression": r2_score, "classification": accuracy_score}
+
+
+@dataclass
+class Dataset:
+    """A table to compare on: features, target, task and the text columns."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    task: str
+    categorical: tuple = ()
+
+
+@dataclass
+class Options:
+    """What to compare and how (parsed command-line options)."""
+
+    optimizers: tuple
+    cv: tuple = ("kfold", 5)
+    search: bool = False
+    seed: int = 0
+    jobs: int = 1
+    max_iter: int = 1000
+
+
+@dataclass
+class Spec:
+    """One row of the report: a name, an unfitted model and its kind."""
+
+    name: str
+    estimator: object
+    kind: str  # "exact", "skopt_gd" or "sklearn"
+    prefix: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """The rows of one dataset, and each skopt_gd model fitted on the first fold."""
+
+    dataset: str
+    task: str
+    n_samples: int
+    n_features: int
+    n_encoded: int
+    cv: str
+    scoring: str
+    rows: list
+    fitted: dict
+
+
+def builtin_datasets(task="auto"):
+    """scikit-learn's bundled diabetes (regression) and breast cancer (classification)."""
+    found = []
+    if task in ("auto", "regression"):
+        X, y = load_diabetes(return_X_y=True)
+        found.append(Dataset("diabetes", X, y, "regression"))
+    if task in ("auto", "classification"):
+        X, y = load_breast_cancer(return_X_y=True)
+        found.append(Dataset("breast_cancer", X, y, "classification"))
+    return found
+
+
+def cv_splits(dataset, cv, seed):
+    """Materialise the folds of ``cv`` = ``(kind, value)``; ValueError when impossible."""
+    kind, value = cv
+    n = len(dataset.y)
+    stratify = dataset.task == "classification"
+    if kind == "kfold":
+        if value > n:
+            raise ValueError(f"--cv kfold:{value} needs at least {value} samples, "
+                             f"{dataset.name} has {n}")
+        if stratify and np.unique(dataset.y, return_counts=True)[1].max() < value:
+            stratify = False
+        splitter = (StratifiedKFold if stratify else KFold)(value, shuffle=True,
+                                                            random_state=seed)
+    elif kind == "loo":
+        splitter = LeaveOneOut()
+    else:
+        cls = StratifiedShuffleSplit if stratify else ShuffleSplit
+        splitter = cls(n_splits=1, test_size=value, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "least populated class" notes
+        try:
+            folds = list(splitter.split(np.zeros((n, 1)), dataset.y))
+        except ValueError as exc:
+            raise ValueError(f"--cv {format_cv(cv)} on {dataset.name}: {exc}") from None
+    if any(len(train) == 0 or len(test) == 0 for train, test in folds):
+        raise ValueError(f"--cv {format_cv(cv)} leaves an empty train or test set "
+                         f"on {dataset.name} ({n} samples)")
+    return folds
+
+
+def format_cv(cv):
+    kind, value = cv
+    return kind if value is None else f"{kind}:{value:g}"
+
+
+def _wrap(model, dataset):
+    """Preprocessing + model (+ target scaling for regression), sklearn-style."""
+    if dataset.categorical:
+        numeric = [j for j in range(dataset.X.shape[1]) if j not in dataset.categorical]
+        prep = ColumnTransformer([
+            ("numeric", StandardScaler(), numeric),
+            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+             list(dataset.categorical)),
+        ])
+    else:
+        prep = StandardScaler()
+    pipe = Pipeline([("prep", prep), ("model", model)])
+    if dataset.task == "regression":
+        return TransformedTargetRegressor(regressor=pipe, transformer=StandardScaler())
+    return pipe
+
+
+def model_specs(dataset, options):
+    """The exact solver, one skopt_gd model per optimizer, and scikit-learn's SGD."""
+    seed, max_iter = options.seed, options.max_iter
+    if dataset.task == "regression":
+        exact = ("LinearRegression", LinearRegression())
+        ours = [(name, SGDLinearRegressor(optimizer=name, penalty=None, max_iter=max_iter,
+                                          random_state=seed)) for name in options.optimizers]
+        theirs = ("SGDRegressor", SGDRegressor(penalty=None, max_iter=max_iter,
+                                               random_state=seed))
+        prefix = "regressor__model__"
+    else:
+        exact = ("LogisticRegression", LogisticRegression(C=1.0, max_iter=10_000))
+        ours = [(name, SGDLogisticClassifier(optimizer=name, penalty="l2", max_iter=max_iter,
+                                             random_state=seed))
+                for name in options.optimizers]
+        theirs = ("SGDClassifier", SGDClassifier(loss="log_loss", penalty="l2",
+                                                 max_iter=max_iter, random_state=seed))
+        prefix = "model__"
+    specs = [Spec(exact[0], _wrap(exact[1], dataset), "exact", prefix)]
+    specs += [Spec(name, _wrap(model, dataset), "skopt_gd", prefix) for name, model in ours]
+    specs.append(Spec(theirs[0], _wrap(theirs[1], dataset), "sklearn", prefix))
+    return specs
+
+
+def _final(fitted):
+    """The fitted linear model inside a (target-transformed) pipeline."""
+    pipe = getattr(fitted, "regressor_", fitted)
+    return pipe.steps[-1][1]
+
+
+def _fit_fold(spec, X, y, train, test, keep):
+    """Fit ``spec`` on one fold; report time, predictions, epochs and coefficients."""
+    model = clone(spec.estimator)
+    if spec.kind != "exact":
+        model.set_params(**{spec.prefix + "alpha": 1.0 / len(train)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = perf_counter()
+        try:
+            model.fit(X[train], y[train])
+        except ValueError as exc:  # e.g. divergence: reported in the row, not raised
+            return {"error": str(exc).strip().splitlines()[0]}
+        seconds = perf_counter() - start
+        pred = model.predict(X[test])
+        objective = _objective(model, X[train], y[train])
+    final = _final(model)
+    return {
+        "fit_time": seconds, "pred": pred, "coef": np.atleast_2d(final.coef_),
+        "objective": objective,
+        "epochs": None if spec.kind == "exact" else float(np.max(final.n_iter_)),
+        "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
+        "model": model if keep else None,
+    }
+
+
+def _objective(model, X, y):
+    """The exact solver's training objective at ``model``'s solution, written out here.
+
+    Regression: ``mean((y - y_hat)^2) / 2``. Classification: mean log loss plus
+    ``||W||^2 / (2 n)`` on the standardized-space coefficients
+    (``LogisticRegression(C=1)``).
+    """
+    if not hasattr(model, "predict_proba"):
+        return 0.5 * float(np.mean((y - model.predict(X)) ** 2))
+    coef = _final(model).coef_
+    return log_loss(y, model.predict_proba(X), labels=model.classes_) + float(
+        np.sum(coef * coef)) / (2 * len(y))
+
+
+def _search(spec, dataset, folds, options):
+    """Pick the best cell of SEARCH_GRID for one optimizer by GridSearchCV."""
+    loo = all(len(test) == 1 for _, test in folds)
+    scoring = ("neg_mean_squared_error" if loo and dataset.task == "regression"
+               else SCORING[dataset.task])
+    n_train = np.mean([len(train) for train, _ in folds])
+    base = clone(spec.estimator).set_params(**{spec.prefix + "alpha": 1.0 / n_train})
+    grid = [{spec.prefix + key: [value] for key, value in zip(SEARCH_GRID, cell)}
+            for cell in itertools.product(*SEARCH_GRID.values())]  # ties: first cell wins
+    search = GridSearchCV(base, grid, scoring=scoring, cv=folds, n_jobs=options.jobs,
+                          refit=False, error_score=np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # failed (diverged) cells score NaN
+        search.fit(dataset.X, dataset.y)
+    scores = search.cv_results_["mean_test_score"]
+    if np.all(np.isnan(scores)):
+        return
+    best = search.cv_results_["params"][int(np.nanargmax(scores))]
+    spec.estimator.set_params(**best)
+    spec.params = {key[len(spec.prefix):]: value for key, value in best.items()}
+
+
+def n_search_fits(options, n_folds):
+    cells = int(np.prod([len(v) for v in SEARCH_GRID.values()]))
+    return len(options.optimizers) * cells * n_folds if options.search else 0
+
+
+def compare(dataset, options, progress, keep_models=False):
+    """Cross-validate every model on ``dataset``; return a :class:`Result`."""
+    folds = cv_splits(dataset, options.cv, options.seed)
+    specs = model_specs(dataset, options)
+    progress.start(dataset.name, len(specs) * len(folds) + n_search_fits(options, len(folds)))
+    if options.search:
+        cells = n_search_fits(options, len(folds)) // len(options.optimizers)
+        for spec in specs:
+            if spec.kind == "skopt_gd":
+                progress.label(f"{dataset.name}: search {spec.name}")
+                _search(spec, dataset, folds, options)
+                progress.advance(cells)
+    progress.label(f"{dataset.name}: cross-validate")
+    tasks = [(i, k) for i in range(len(specs)) for k in range(len(folds))]
+    jobs = Parallel(n_jobs=options.jobs, return_as="generator_unordered")(
+        delayed(_indexed)(i, k, specs[i], dataset.X, dataset.y, *folds[k],
+                          keep_models and k == 0 and specs[i].kind == "skopt_gd")
+        for i, k in tasks)
+    outcomes = {}
+    for i, k, outcome in jobs:
+        outcomes[i, k] = outcome
+        progress.advance(1)
+    per_spec = [[outcomes[i, k] for k in range(len(folds))] for i in range(len(specs))]
+    rows = summarize(specs, per_spec, dataset, folds)
+    fitted = {spec.name: fold[0]["model"] for spec, fold in zip(specs, per_spec)
+              if fold[0].get("model") is not None}
+    n_encoded = _final_width(per_spec[0])
+    return Result(dataset.name, dataset.task, dataset.X.shape[0], dataset.X.shape[1],
+                  n_encoded, format_cv(options.cv), SCORING[dataset.task], rows, fitted)
+
+
+def _indexed(i, k, *args):
+    return i, k, _fit_fold(*args)
+
+
+def _final_width(exact_folds):
+    ok = [f for f in exact_folds if "coef" in f]
+    return int(ok[0]["coef"].shape[1]) if ok else 0
+
+
+def _scores(outcomes, dataset, folds):
+    """Per-fold scores; pooled over all folds when every test set is one sample (LOO)."""
+    metric = _METRICS[dataset.task]
+    if all(len(test) == 1 for _, test in folds):
+        pred = np.concatenate([o["pred"] for o in outcomes])
+        truth = np.concatenate([dataset.y[test] for _, test in folds])
+        return metric(truth, pred), np.nan
+    scores = [metric(dataset.y[test], o["pred"]) for o, (_, test) in zip(outcomes, folds)]
+    return float(np.mean(scores)), float(np.std(scores)) if len(scores) > 1 else np.nan
+
+
+def _row(spec, outcomes, dataset, folds):
+    row = {"model": spec.name, "kind": spec.kind, "score_mean": np.nan, "score_std": np.nan,
+           "fit_time": np.nan, "epochs": None, "converged": True, "score_gap": np.nan,
+           "objective_gap": np.nan, "coef_gap": np.nan, "params": dict(spec.params), "error": None}
+    errors = [o["error"] for o in outcomes if "error" in o]
+    if errors:
+        row["error"] = f"failed in {len(errors)}/{len(folds)} folds: {errors[0]}"
+        return row
+    row["score_mean"], row["score_std"] = _scores(outcomes, dataset, folds)
+    row["fit_time"] = float(np.mean([o["fit_time"] for o in outcomes]))
+    if spec.kind != "exact":
+        row["epochs"] = float(np.mean([o["epochs"] for o in outcomes]))
+    row["converged"] = all(o["converged"] for o in outcomes)
+    return row
+
+
+def _coef_gap(outcomes, reference):
+    """Mean over folds of ``||w - w_exact|| / ||w_exact||`` (coefficients, no intercept)."""
+    gaps = []
+    for mine, ref in zip(outcomes, reference):
+        if mine["coef"].shape != ref["coef"].shape:
+            return np.nan
+        scale = np.linalg.norm(ref["coef"]) or 1.0
+        gaps.append(np.linalg.norm(mine["coef"] - ref["coef"]) / scale)
+    return float(np.mean(gaps))
+
+
+def _objective_gap(outcomes, reference):
+    """Mean over folds of ``(J - J_exact) / J_exact`` on the training fold."""
+    return float(np.mean([(mine["objective"] - ref["objective"]) / (ref["objective"] or 1.0)
+                          for mine, ref in zip(outcomes, reference)]))
+
+
+def summarize(specs, per_spec, dataset, folds):
+    """One row per model, with score and coefficient gaps to the exact solver (row 0)."""
+    rows = [_row(spec, outcomes, dataset, folds) for spec, outcomes in zip(specs, per_spec)]
+    exact, reference = rows[0], per_spec[0]
+    multiclass = dataset.task == "classification" and len(np.unique(dataset.y)) > 2
+    for row, outcomes in zip(rows, per_spec):
+        if row["error"] is None and exact["error"] is None:
+            row["score_gap"] = row["score_mean"] - exact["score_mean"]
+            row["objective_gap"] = _objective_gap(outcomes, reference)
+            # scikit-learn's SGDClassifier is one-vs-rest: another objective for >2 classes
+            if not (multiclass and row["kind"] == "sklearn"):
+                row["coef_gap"] = _coef_gap(outcomes, reference)
+    return rows
