@@ -110,7 +110,9 @@ class Optimal(Schedule):
 
     ``eta0`` is not used. With ``t0=None`` the estimator fills in scikit-learn's
     heuristic :math:`t_0 = 1/(\eta_{init} \alpha) - 1` with
-    :math:`\eta_{init} = \sqrt{1/\sqrt{\alpha}} / \max(1, |\ell'(-\sqrt{1/\sqrt{\alpha}}, 1)|)`.
+    :math:`\eta_{init} = \sqrt{1/\sqrt{\alpha}} / \max(1, \ell'(-\sqrt{1/\sqrt{\alpha}}, 1))`,
+    :math:`\ell'` the signed derivative of the loss in the prediction (negative
+    for every loss here, so :math:`t_0 = \alpha^{-3/4} - 1`).
 
     Parameters
     ----------
