@@ -94,6 +94,8 @@ def _compare(args, stdout, stderr):
                 raise UsageError(str(exc)) from None
     finally:
         progress.close()
+    for note in (n for d in datasets for n in d.notes if not args.quiet):
+        stderr.write(f"skopt-gd: note: {note}\n")
     stdout.write(render(results, args.format, stdout))
     stdout.flush()
     if args.plot:

@@ -41,7 +41,7 @@ EPILOG = """\
 CSV input (--data): comma, semicolon, tab or pipe separated, header row required,
 UTF-8. Numeric columns are standardized; a column with any non-numeric value is
 one-hot encoded (at most 50 distinct values, learned on each training fold; unseen
-ones encode as zeros). Missing values (empty, NA, NaN, null, ?) are an error: drop or
+ones encode as zeros; a note on stderr names each such column). Missing values (empty, NA, NaN, null, ?) are an error: drop or
 impute them first. --task auto picks classification when the target is non-numeric
 or holds at most 10 distinct integer values, regression otherwise.
 
@@ -234,19 +234,31 @@ def load_csv(path, target, task="auto"):
     columns = {name: _column(path, name, cells, lines)
                for name, cells in zip(header, zip(*(row for _, row in rows)))}
     task, y = _target_task(path, target, columns.pop(target), task)
-    categorical = []
+    categorical, notes = [], []
     for j, (name, col) in enumerate(columns.items()):
         if col.dtype == object:
-            if len(set(col)) > MAX_CATEGORIES:
-                raise UsageError(f"{path}: column {name!r} has {len(set(col))} distinct "
+            distinct = len(set(col))
+            if distinct > MAX_CATEGORIES:
+                raise UsageError(f"{path}: column {name!r} has {distinct} distinct "
                                  f"non-numeric values (at most {MAX_CATEGORIES} are one-hot "
                                  "encoded); fix or drop it")
+            example = next(v for v in col if not _is_number(v))
+            notes.append(f"column {name!r} is not numeric (e.g. {example!r}): one-hot "
+                         f"encoded ({distinct} values)")
             categorical.append(j)
     dtype = object if categorical else np.float64
     X = np.empty((len(rows), len(columns)), dtype=dtype)
     for j, col in enumerate(columns.values()):
         X[:, j] = col
-    return Dataset(Path(path).stem, X, y, task, tuple(categorical))
+    return Dataset(Path(path).stem, X, y, task, tuple(categorical), tuple(notes))
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # ---- output ------------------------------------------------------------------

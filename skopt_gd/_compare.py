@@ -70,6 +70,7 @@ class Dataset:
     y: np.ndarray
     task: str
     categorical: tuple = ()
+    notes: tuple = ()
 
 
 @dataclass
