@@ -35,7 +35,7 @@ myst_heading_anchors = 3
 
 # autodoc + numpydoc: members are listed explicitly in api.rst, so numpydoc does
 # not generate its own member tables (they would need autosummary stubs).
-autodoc_member_order = "bysource"
+autodoc_member_order = "alphabetical"
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_attributes_as_param_list = True
@@ -43,4 +43,5 @@ numpydoc_validation_checks = set()
 
 html_theme = "furo"
 html_title = f"skopt_gd {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
