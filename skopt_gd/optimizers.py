@@ -77,7 +77,9 @@ class SGD(Optimizer):
 
     .. math::
         b_t = \mu b_{t-1} + (1 - \tau) g_t \ (b_1 = g_1), \qquad
-        d_t = g_t + \mu b_t \text{ (Nesterov) or } b_t, \qquad
+        d_t = g_t + \mu b_t \text{ (Nesterov) or } b_t,
+
+    .. math::
         \theta_t = \theta_{t-1} - \eta_t d_t
 
     With ``momentum=0`` the direction is the gradient itself.
@@ -184,7 +186,9 @@ class RMSprop(Optimizer):
 
     .. math::
         v_t = \rho v_{t-1} + (1-\rho) g_t^2, \quad
-        \bar g_t = \rho \bar g_{t-1} + (1-\rho) g_t \text{ (centered)}, \quad
+        \bar g_t = \rho \bar g_{t-1} + (1-\rho) g_t \text{ (centered)},
+
+    .. math::
         a_t = \sqrt{v_t - \bar g_t^2} + \epsilon
 
     .. math::
@@ -257,7 +261,9 @@ class Adadelta(Optimizer):
 
     .. math::
         v_t = \rho v_{t-1} + (1-\rho) g_t^2, \quad
-        \Delta_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}} g_t, \quad
+        \Delta_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}} g_t,
+
+    .. math::
         u_t = \rho u_{t-1} + (1-\rho) \Delta_t^2, \quad
         \theta_t = \theta_{t-1} - \eta_t \Delta_t
 
@@ -303,7 +309,9 @@ class Adam(Optimizer):
 
     .. math::
         m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
-        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,
+
+    .. math::
         \hat v_t = \max(\hat v_{t-1}, v_t) \text{ (AMSGrad) or } v_t
 
     .. math::
@@ -361,7 +369,9 @@ class Adamax(Optimizer):
 
     .. math::
         m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
-        u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon), \quad
+        u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon),
+
+    .. math::
         \theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t} \frac{m_t}{u_t}
 
     Parameters
@@ -404,7 +414,9 @@ class NAdam(Optimizer):
 
     .. math::
         \mu_t = \beta_1 (1 - \tfrac12 0.96^{t \psi}), \quad
-        \Pi_t = \prod_{i \le t} \mu_i, \quad
+        \Pi_t = \prod_{i \le t} \mu_i,
+
+    .. math::
         m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
         v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2
 
