@@ -131,7 +131,7 @@ def problems(draw, defects=True):
     defect = None
     if defects:
         defect = draw(st.sampled_from([None] * 8 + FIT_DEFECTS + PREDICT_DEFECTS))
-    chance = chance_defects(kind, X, y, sw, params)
+    chance = chance_defects(kind, dtype, y, sw, params)
     X, y, sw, params = inject(draw, defect, X, y, sw, params, kind)
     X = X.astype(dtype)
     if sparse:
@@ -215,9 +215,9 @@ def dense64(X):
     return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
 
 
-def effective_weights(est, y, sw):
-    """Sample weights times class weights, from sklearn's documented formulas."""
-    s = np.ones(len(y)) if sw is None else np.asarray(sw, dtype=np.float64)
+def effective_weights(est, y, sw, dtype=np.float64):
+    """Sample weights (in X's dtype) times class weights, by sklearn's formulas."""
+    s = np.ones(len(y)) if sw is None else np.asarray(sw, dtype=dtype).astype(np.float64)
     cw = getattr(est, "class_weight", None)
     if cw is None:
         return s
@@ -231,13 +231,13 @@ def effective_weights(est, y, sw):
 
 def objective(est, X, y, sw, zero=False):
     """API.md's J(w, b) at the fitted (or, with ``zero``, all-zero) parameters."""
+    s = effective_weights(est, y, sw, X.dtype)
     X = dense64(X)
     coef = np.atleast_2d(np.asarray(est.coef_, dtype=np.float64))
     b = np.atleast_1d(np.asarray(est.intercept_, dtype=np.float64))
     if zero:
         coef, b = np.zeros_like(coef), np.zeros_like(b)
     Z = X @ coef.T + b
-    s = effective_weights(est, y, sw)
     if isinstance(est, SGDLogisticClassifier):
         idx = np.searchsorted(est.classes_, y)
         if coef.shape[0] == 1:  # sigmoid: log(1 + e^z) - y z
@@ -256,11 +256,11 @@ def objective(est, X, y, sw, zero=False):
     return float(loss @ s / s.sum() + penalty)
 
 
-def chance_defects(kind, X, y, sw, params):
+def chance_defects(kind, dtype, y, sw, params):
     """Defects a draw without an injected one may still have (each documented)."""
     found = []
     est = make(kind, params)
-    if not effective_weights(est, y, sw).sum() > 0:
+    if not effective_weights(est, y, sw, dtype).sum() > 0:
         found.append("zero_weights")
     if kind == "classifier" and len(np.unique(y)) < 2:
         found.append("one_class")
@@ -271,11 +271,11 @@ def chance_defects(kind, X, y, sw, params):
     return found
 
 
-def early_stopping_with_zero_weights(kind, y, sw, params):
+def early_stopping_with_zero_weights(kind, X, y, sw, params):
     """Known core bug (see test_extremes.py): excluded here, tested there."""
     if not params["early_stopping"]:
         return False
-    return bool(np.any(effective_weights(make(kind, params), y, sw) == 0))
+    return bool(np.any(effective_weights(make(kind, params), y, sw, X.dtype) == 0))
 
 
 def make(kind, params):
@@ -375,7 +375,7 @@ def test_fit_contract(problem):
     kind, X, y, sw, params, defect, chance = problem
     note(f"kind={kind} defect={defect} X={type(X).__name__}{X.shape} {X.dtype} "
          f"params={params}")
-    assume(defect is not None or not early_stopping_with_zero_weights(kind, y, sw, params))
+    assume(defect is not None or not early_stopping_with_zero_weights(kind, X, y, sw, params))
     before = snapshot(X, y, sw)
     est, error = fit_or_error(make(kind, params), X, y, sw)
     assert_unchanged(before, X, y, sw)
