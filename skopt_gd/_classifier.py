@@ -73,6 +73,7 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
     n_iter_ : int
     t_ : int
     loss_curve_ : list of float
+        Training objective of each epoch (see :class:`SGDLinearRegressor`).
     best_loss_ : float
     validation_scores_ : list of float or None
     best_validation_score_ : float or None

@@ -80,8 +80,9 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
     t_ : int
         Updates made.
     loss_curve_ : list of float
-        Training objective of each epoch (batch losses at the parameters used
-        for each batch, plus the penalty at the end of the epoch).
+        Training objective of each epoch: the weight-averaged objective (loss
+        plus penalty) of each batch at the parameters its update started from;
+        for full batch, exactly :math:`J` before the epoch's update.
     best_loss_ : float
     validation_scores_ : list of float or None
     best_validation_score_ : float or None
