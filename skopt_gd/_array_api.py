@@ -1,0 +1,276 @@
+"""Array API path: fit and predict on torch, CuPy or ``array_api_strict`` arrays.
+
+With ``sklearn.set_config(array_api_dispatch=True)`` and ``X`` from a
+non-numpy Array API namespace, the data term -- ``X @ theta``, the loss and its
+gradient, ``X.T @ G`` -- runs in ``X``'s namespace and on its device (a GPU for
+CUDA tensors). Everything of size ``n_samples x n_features`` stays there.
+
+The training loop itself (optimizer state, schedule, penalty and proximal
+step, averaging, stopping) runs unchanged in numpy on the host, on the packed
+parameters ``theta`` of ``(n_features + 1) x n_outputs`` numbers: each update
+moves ``theta`` to the device and its gradient back -- the same design as the
+dask path (``_dask.py``), with the device in place of the workers. The target
+is encoded on the host (``n_samples`` labels, not the data) by the
+estimators' own code, then moved to the device.
+
+Fitted ``coef_`` and ``intercept_`` are arrays of the input's namespace and
+device; ``decision_function`` and the regressor's ``predict`` return arrays
+there too. ``classes_`` stays a numpy array of labels.
+"""
+
+import numpy as np
+
+from sklearn.utils import check_random_state
+
+from . import _loop
+from ._penalties import make_penalty
+from ._validation import (
+    check_weights, get_config, get_namespace_and_device, is_numpy_namespace, move_to,
+)
+
+
+def namespace(*arrays):
+    """``(xp, device)`` when dispatch is on and the arrays are not numpy, else ``None``."""
+    if not get_config()["array_api_dispatch"]:
+        return None
+    xp, is_array_api, device = get_namespace_and_device(*arrays)
+    if not is_array_api or is_numpy_namespace(xp):
+        return None
+    return xp, device
+
+
+def to_numpy(a):
+    return move_to(a, xp=np, device="cpu")
+
+
+# ---- losses in the data's namespace ---------------------------------------------
+def _sigmoid(xp, z):
+    e = xp.exp(-xp.abs(z))  # never overflows
+    return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _squared_error(xp, loss, raw, Y):
+    r = raw - Y
+    return 0.5 * xp.sum(r * r, axis=1), r
+
+
+def _huber(xp, loss, raw, Y):
+    r, e = raw - Y, loss.epsilon
+    a = xp.abs(r)
+    value = xp.sum(xp.where(a <= e, 0.5 * a * a, e * a - 0.5 * e * e), axis=1)
+    return value, xp.where(r > e, e, xp.where(r < -e, -e, r))
+
+
+def _epsilon_insensitive(xp, loss, raw, Y):
+    r, e = raw - Y, loss.epsilon
+    value = xp.sum(xp.where(xp.abs(r) > e, xp.abs(r) - e, 0.0), axis=1)
+    return value, xp.where(xp.abs(r) > e, xp.sign(r), 0.0)
+
+
+def _binary_log(xp, loss, raw, Y):
+    return (xp.logaddexp(xp.zeros_like(raw), raw) - Y * raw)[:, 0], _sigmoid(xp, raw) - Y
+
+
+def _multinomial_log(xp, loss, raw, Y):
+    shifted = raw - xp.max(raw, axis=1, keepdims=True)
+    e = xp.exp(shifted)
+    total = xp.sum(e, axis=1, keepdims=True)
+    value = (xp.log(total) - xp.sum(shifted * Y, axis=1, keepdims=True))[:, 0]
+    return value, e / total - Y
+
+
+# Formulas of ``_losses.py`` (value per row, gradient w.r.t. raw) in any namespace.
+XP_LOSSES = {
+    "SquaredError": _squared_error, "Huber": _huber,
+    "EpsilonInsensitive": _epsilon_insensitive, "BinaryLogLoss": _binary_log,
+    "MultinomialLogLoss": _multinomial_log,
+}
+
+
+def _xp_loss(loss):
+    try:
+        return XP_LOSSES[type(loss).__name__]
+    except KeyError:
+        raise TypeError(f"The loss {type(loss).__name__} has no Array API form; "
+                        "convert the data to numpy.") from None
+
+
+# ---- the problem the training loop sees ---------------------------------------------
+class ArrayAPIProblem:
+    """The data term of ``_loop.Problem``, computed in ``xp`` on ``device``."""
+
+    def __init__(self, X, Y, sample_weight, loss, penalty, fit_intercept, xp, device):
+        self.xp, self.device = xp, device
+        self.X, self.Y = _Rows(X, self._rows), _Rows(Y, self._rows)  # as the loop indexes them
+        self.sample_weight = _HostWeights(sample_weight, xp)
+        self.loss, self.penalty, self.fit_intercept = loss, penalty, fit_intercept
+        self._value_and_grad = _xp_loss(loss)
+        self.n_samples = X.shape[0]
+
+    def _rows(self, a, idx):
+        if isinstance(idx, slice):
+            return a[idx, ...]
+        return self.xp.take(a, move_to(np.asarray(idx), xp=self.xp, device=self.device), axis=0)
+
+    def raw(self, X, theta):
+        th = move_to(np.ascontiguousarray(theta), xp=self.xp, device=self.device)
+        d = X.shape[1]
+        out = X @ th[:d, ...]
+        return out + th[d, ...] if self.fit_intercept else out
+
+    def batch_value_and_grad(self, idx, theta):
+        """Weighted loss sum, weight total and mean gradient over rows ``idx``."""
+        xp = self.xp
+        Xb, Yb, sb = (self._rows(a, idx) for a in (self.X.data, self.Y.data,
+                                                    self.sample_weight.data))
+        total = float(xp.sum(sb))
+        if total <= 0:
+            return 0.0, total, None
+        values, G = self._value_and_grad(xp, self.loss, self.raw(Xb, theta), Yb)
+        G = G * (sb / total)[:, None]
+        parts = [Xb.T @ G] + ([xp.sum(G, axis=0)[None, :]] if self.fit_intercept else [])
+        grad = to_numpy(xp.concat(parts, axis=0) if len(parts) > 1 else parts[0])
+        return float(xp.sum(values * sb)), total, grad.astype(theta.dtype, copy=False)
+
+    def objective(self, theta, X=None, Y=None, sample_weight=None):
+        """The documented objective ``J`` (on all rows when a selection is given as-is)."""
+        X = self.X.data if X is None else X
+        Y = self.Y.data if Y is None else Y
+        s = self.sample_weight.data if sample_weight is None else sample_weight.data
+        values, _ = self._value_and_grad(self.xp, self.loss, self.raw(X, theta), Y)
+        return float(self.xp.sum(values * s)) / float(self.xp.sum(s)) + self.penalty.value(theta)
+
+
+class _Rows:
+    """A device array that the numpy loop can slice by rows (``a[rows]``)."""
+
+    def __init__(self, data, take):
+        self.data, self._take = data, take
+        self.shape, self.dtype = data.shape, data.dtype
+
+    def __getitem__(self, rows):
+        return self._take(self.data, rows)
+
+
+class _HostWeights:
+    """Device weights whose ``sum()`` and slices answer as the numpy loop expects."""
+
+    def __init__(self, data, xp):
+        self.data, self.xp = data, xp
+
+    def __getitem__(self, rows):
+        return _HostWeights(self.data[rows], self.xp)
+
+    def sum(self):
+        return float(self.xp.sum(self.data))
+
+
+# ---- fit and predict ----------------------------------------------------------------
+def _check_X(X, xp, n_features=None):
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D array for X, got {X.ndim} dimension(s).")
+    if X.dtype not in (xp.float64, xp.float32):
+        X = xp.astype(X, xp.float64)
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features, but the model is expecting "
+                         f"{n_features} features as input.")
+    return X
+
+
+def _host_target(est, X, y, sample_weight, first, partial, classes):
+    """Targets and weights encoded on the host by the estimator's own code."""
+    n, np_dtype = X.shape[0], _numpy_dtype(X)
+    y = np.asarray(to_numpy(y) if namespace(y) else y)
+    if y.shape[0] != n:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                         f"[{n}, {y.shape[0]}].")
+    if est._is_classifier and y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    sw = to_numpy(sample_weight) if namespace(sample_weight) else sample_weight
+    sw = check_weights(sw, np.empty((n, 0), dtype=np_dtype))
+    Y, info = est._encode(y, np_dtype, reset=first, classes=classes)
+    sw = sw * est._class_weights(y, info, partial)
+    if not sw.sum() > 0:
+        raise ValueError("sample_weight times class_weight sums to zero.")
+    return Y, sw, info
+
+
+def _numpy_dtype(X):
+    return np.dtype(np.float32) if "float32" in str(X.dtype) else np.dtype(np.float64)
+
+
+def fit(est, X, y, sample_weight, optimizer, schedule, *, partial, classes, space):
+    """``BaseSGD._fit`` for Array API data: the data term on the device, the loop on the host."""
+    xp, device = space
+    if est.early_stopping:
+        raise ValueError("early_stopping=True is not supported for Array API inputs (torch, "
+                         "CuPy, array_api_strict); hold out a validation set yourself.")
+    first = not (partial and hasattr(est, "_state"))
+    X = _check_X(X, xp, None if first else est.n_features_in_)
+    n, d = X.shape
+    if n == 0:
+        raise ValueError("Found array with 0 sample(s); fitting needs at least 1.")
+    if not bool(xp.all(xp.isfinite(X))):
+        raise ValueError("Input X contains NaN or infinity.")
+    Y, sw, info = _host_target(est, X, y, sample_weight, first, partial, classes)
+    n_outputs = Y.shape[1]
+    problem = ArrayAPIProblem(
+        X, move_to(Y, xp=xp, device=device), move_to(sw, xp=xp, device=device),
+        est._make_loss(n_outputs), make_penalty(est.penalty, est.alpha, est.l1_ratio, d),
+        est.fit_intercept, xp, device)
+    stand_in = _loop.Problem(np.empty((0, d), dtype=_numpy_dtype(X)), None, None, None, None,
+                             est.fit_intercept)  # _initial_state reads X's shape and dtype
+    state = est._initial_state(optimizer, stand_in, n_outputs, first, partial)
+    batch = est._batch_size(n)
+    schedule = schedule.bind({"alpha": est.alpha, "t0": est._bottou_t0(problem.loss),
+                              "updates_per_epoch": -(-n // batch), "max_iter": est.max_iter})
+    plan = _loop.Plan(optimizer, schedule, batch, est.shuffle, int(est.average), est.tol,
+                      est.n_iter_no_change, est.verbose, check_random_state(est.random_state))
+    zero = problem.objective(np.zeros_like(state.theta)) - problem.penalty.value(state.theta * 0)
+    reference = max(zero, state.loss_curve[-1] if state.loss_curve else 0.0)
+    n_epochs, theta = _loop.train(problem, plan, state, 1 if partial else est.max_iter,
+                                  reference)
+    if not np.all(np.isfinite(theta)):
+        _loop._diverged(n_epochs, float("nan"), plan)
+    est._assign(theta, state, n_epochs, info, None, d, partial and not first)
+    est.coef_ = move_to(np.asarray(est.coef_), xp=xp, device=device)
+    est.intercept_ = move_to(np.asarray(est.intercept_), xp=xp, device=device)
+    return est
+
+
+def decision(est, X, xp, device):
+    """Raw scores ``X @ coef_.T + intercept_`` of shape (n, n_outputs), in ``X``'s namespace."""
+    X = _check_X(X, xp, est.n_features_in_)
+    coef = move_to(est.coef_, xp=xp, device=device)
+    coef = xp.astype(coef[None, :] if coef.ndim == 1 else coef, X.dtype)
+    intercept = xp.astype(xp.reshape(move_to(est.intercept_, xp=xp, device=device), (-1,)),
+                          X.dtype)
+    return X @ coef.T + intercept
+
+
+# ---- classifier outputs from raw scores (n, 1) or (n, k) in xp ---------------------------
+def predict_proba(raw, xp):
+    """Sigmoid (two columns) or softmax probabilities, in ``raw``'s namespace."""
+    if raw.shape[1] == 1:
+        p = _sigmoid(xp, raw[:, 0])
+        return xp.stack([1.0 - p, p], axis=1)
+    e = xp.exp(raw - xp.max(raw, axis=1, keepdims=True))
+    return e / xp.sum(e, axis=1, keepdims=True)
+
+
+def predict_log_proba(raw, xp):
+    """Stable log-probabilities: ``-log(1 + exp(-+z))`` or log-softmax."""
+    if raw.shape[1] == 1:
+        z = raw[:, 0]
+        zero = xp.zeros_like(z)
+        return xp.stack([-xp.logaddexp(zero, z), -xp.logaddexp(zero, -z)], axis=1)
+    shifted = raw - xp.max(raw, axis=1, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+
+
+def predict_labels(classes, raw, xp, device):
+    """``classes_[index of the best score]``; numeric labels come back on ``device``."""
+    idx = xp.astype(raw[:, 0] > 0, xp.int64) if raw.shape[1] == 1 else xp.argmax(raw, axis=1)
+    if classes.dtype.kind in "biuf":
+        return xp.take(move_to(classes, xp=xp, device=device), idx, axis=0)
+    return classes[to_numpy(idx)]
