@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from . import _dask, _loop
+from . import _array_api, _dask, _loop
 from ._penalties import make_penalty
 from ._validation import (
     HasMethods, Interval, StrOptions, check_fit_data, check_is_fitted, check_weights,
@@ -108,6 +108,10 @@ class BaseSGD(BaseEstimator):
         if partial and self.early_stopping:
             raise ValueError("early_stopping=True is not supported by partial_fit: "
                              "hold out your own validation data between calls, or use fit.")
+        space = _array_api.namespace(X)  # issue 6: torch / CuPy / array_api_strict data
+        if space is not None:
+            return _array_api.fit(self, X, y, sample_weight, optimizer, schedule,
+                                  partial=partial, classes=classes, space=space)
         first = not (partial and hasattr(self, "_state"))
         X, y, Y, sw, info, names = self._prepare(X, y, sample_weight, reset=first,
                                                  partial=partial, classes=classes)
@@ -227,6 +231,9 @@ class BaseSGD(BaseEstimator):
 
     def _decision(self, X):
         check_is_fitted(self, "coef_")
+        space = _array_api.namespace(X)  # issue 6: scores in X's namespace and device
+        if space is not None:
+            return _array_api.decision(self, X, *space)
         X = validate_data(self, X, reset=False, accept_sparse="csr",
                           dtype=(np.float64, np.float32))
         coef = np.atleast_2d(self.coef_)

@@ -18,6 +18,14 @@ from sklearn.utils.validation import (  # noqa: F401
     validate_data,
 )
 
+# Array API support (issue 6, used by _array_api.py): namespace/device detection and moves.
+from sklearn import get_config  # noqa: E402,F401
+from sklearn.utils._array_api import (  # noqa: E402,F401
+    _is_numpy_namespace as is_numpy_namespace,
+    get_namespace_and_device,
+    move_to,
+)
+
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
