@@ -141,6 +141,19 @@ def test_partial_fit_continues_in_namespace(space):
     assert isinstance(scores, array_type) and scores.shape == (200, 3)
 
 
+def test_warm_start_continues_in_namespace(space):
+    xp, to_xp, array_type, to_np = space
+    X, y, _ = _data()
+    est = SGDLinearRegressor(batch_size=None, max_iter=5, tol=None, warm_start=True)
+    ref, got = clone(est), clone(est)
+    for _ in range(2):
+        with sklearn.config_context(array_api_dispatch=False):
+            _fit(ref, X, y)
+        _fit(got, to_xp(X), to_xp(y))
+    np.testing.assert_allclose(to_np(got.coef_), ref.coef_, rtol=1e-12)
+    assert got.loss_curve_[0] < _fit(clone(est), to_xp(X), to_xp(y)).loss_curve_[-1]
+
+
 @pytest.mark.xfail(strict=True, reason="integration pending: SGDLogisticClassifier.predict / "
                    "predict_proba / predict_log_proba must hand non-numpy scores to "
                    "skopt_gd._array_api (3 one-line dispatches in _classifier.py)")
