@@ -416,6 +416,37 @@ def test_fit_contract(problem):
     event(f"objective / objective(0) {ratio_bucket(ratio)}")
 
 
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_every_optimizer_penalty_and_batch_size(optimizer, penalty):
+    """The full grid, deterministically, on hostile but valid data.
+
+    float32 CSR with zero-weight rows, a duplicated and an all-zero column;
+    string labels (multinomial) and a 2-target regression.
+    """
+    rng = np.random.RandomState(0)
+    X = rng.randn(23, 4).astype(np.float32)
+    X[:, 3], X[:, 2] = X[:, 0], 0.0
+    X[rng.rand(*X.shape) < 0.3] = 0.0
+    sw = rng.uniform(0.0, 2.0, 23)
+    sw[::4] = 0.0
+    score = X @ np.array([1.0, -1.0, 0.0, 0.5]) + 0.3 * rng.randn(23)
+    problems = [("regressor", np.c_[score, 2.0 * score + 1.0]),
+                ("classifier", np.array(["ant", "bee", "cat"])[np.digitize(score, [-.5, .5])])]
+    for batch_size in BATCH_SIZES:
+        for kind, y in problems:
+            params = dict(optimizer=optimizer, penalty=penalty, alpha=1e-3,
+                          batch_size=batch_size, max_iter=4, random_state=0)
+            Xs = sp.csr_matrix(X)
+            before = snapshot(Xs, y, sw)
+            est, error = fit_or_error(make(kind, params), Xs, y, sw)
+            assert error is None, f"{kind} batch_size={batch_size}: {error}"
+            check_fitted(est, kind, Xs, y)
+            assert_same_fit(est, fit_or_error(clone(est), Xs, y, sw)[0])
+            assert_unchanged(before, Xs, y, sw)
+            assert objective(est, Xs, y, sw) <= objective(est, Xs, y, sw, zero=True)
+
+
 # Adam with eta0=1 on raw features: one step moves every coefficient by ~1, so
 # predictions of targets ~17 are off by ~1000 — a training objective ~6000 times
 # that of predicting zero, returned as a fit.
