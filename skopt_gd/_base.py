@@ -16,7 +16,7 @@ from . import _array_api, _dask, _loop
 from ._penalties import make_penalty
 from ._validation import (
     HasMethods, Interval, StrOptions, check_fit_data, check_is_fitted, check_weights,
-    validate_data,
+    validate_data, warn,
 )
 from .optimizers import OPTIMIZERS, Optimizer
 from .schedules import SCHEDULES, Schedule
@@ -122,6 +122,10 @@ class BaseSGD(BaseEstimator):
         n_outputs = Y.shape[1]
         problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs)
         batch = self._batch_size(X_tr.shape[0])
+        if batch == 1 and np.ptp(sw_tr[sw_tr > 0]) > 0:
+            warn("With batch_size=1 each update is the weighted mean gradient of one sample, "
+                 "so sample/class weights only decide which samples count (zero or not), not "
+                 "how much; use batch_size > 1 or None for weights to act.", UserWarning)
         updates_per_epoch = -(-X_tr.shape[0] // batch)
         state = self._initial_state(optimizer, problem, n_outputs, first, partial)
         schedule = schedule.bind({

@@ -267,7 +267,7 @@ def train(problem, plan, st, max_epochs, reference_objective):
             obj = run_epoch(problem, plan, st, epoch)
         if not np.isfinite(obj) or obj > limit:
             _diverged(epoch, obj, plan)
-        st.loss_curve.append(obj)
+        st.loss_curve.append(float(obj))
         value = obj
         if higher:
             value = plan.score(st.coefficients(problem.penalty))
@@ -282,12 +282,22 @@ def train(problem, plan, st, max_epochs, reference_objective):
                 break
             st.eta_base, stopper.count = new_rate, 0
     _check_final(problem, plan, st, epoch, limit)
+    if plan.score is None and _rising(st.loss_curve, plan.n_iter_no_change, reference_objective):
+        _diverged(epoch, st.loss_curve[-1], plan)
     if not converged and plan.tol is not None and max_epochs > 1:
         warn(f"Maximum number of iterations ({max_epochs}) reached and the optimization "
              "hasn't converged yet; consider increasing max_iter.", ConvergenceWarning)
     if best_theta is None:
         best_theta = st.coefficients(problem.penalty)
     return epoch, best_theta
+
+
+def _rising(curve, patience, reference):
+    """A slow divergence that "converged" upwards: the objective rose in each of the
+    last ``patience`` epochs and ended above twice the zero model's objective."""
+    tail = curve[-(patience + 1):]
+    return (len(tail) == patience + 1 and all(b > a for a, b in zip(tail, tail[1:]))
+            and tail[-1] > 2.0 * reference)
 
 
 def _check_final(problem, plan, st, epoch, limit):

@@ -625,3 +625,19 @@ def test_eta0_changed_between_partial_fit_calls_takes_effect():
     r = X @ theta[:3] + theta[3] - y
     grad = np.r_[X.T @ r / len(y), r.mean()]
     np.testing.assert_allclose(np.r_[est.coef_, est.intercept_], theta - 0.05 * grad, rtol=1e-12)
+
+
+def test_a_slow_steady_rise_is_reported_as_divergence():
+    """Below the blow-up factor, an objective that rises epoch after epoch and ends above
+    twice the zero model's must not be returned as a "converged" fit."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 4)
+    X[:, 1] = X[:, 0] + 0.01 * rng.randn(30)  # Hessian eigenvalue ~2: eta0=1.05 grows slowly
+    y = X @ [1.0, 1.0, 0.5, -0.5] + 0.1 * rng.randn(30)
+    H = np.cov(np.c_[X, np.ones(30)].T, bias=True) + np.outer(np.r_[X.mean(0), 1], np.r_[X.mean(0), 1])
+    eta0 = 2.1 / np.linalg.eigvalsh(H).max()  # just past the stability limit 2 / L
+    est = SGDLinearRegressor(optimizer="sgd", learning_rate="constant", eta0=eta0,
+                             batch_size=None, penalty=None, tol=1e-12, max_iter=200)
+    with pytest.raises(ValueError, match=DIVERGE_MATCH):
+        est.fit(X, y)
+    assert not hasattr(est, "coef_")
