@@ -23,8 +23,20 @@ from sklearn import get_config  # noqa: E402,F401
 from sklearn.utils._array_api import (  # noqa: E402,F401
     _is_numpy_namespace as is_numpy_namespace,
     get_namespace_and_device,
-    move_to,
 )
+
+try:
+    from sklearn.utils._array_api import move_to  # noqa: E402,F401
+except ImportError:  # older scikit-learn: the same moves for numpy, torch, CuPy, strict
+
+    def move_to(array, *, xp, device):
+        """``array`` in namespace ``xp`` on ``device`` (numpy: on the CPU)."""
+        if xp is np:
+            for method in ("cpu", "get"):  # torch, CuPy
+                if hasattr(array, method) and not isinstance(array, np.ndarray):
+                    array = getattr(array, method)()
+            return np.asarray(array)
+        return xp.asarray(array, device=device)
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
