@@ -182,6 +182,12 @@ class BaseSGD(BaseEstimator):
                                       stratify=stratify, random_state=rng)
         except ValueError as exc:
             raise ValueError(f"early_stopping could not split a validation set: {exc}") from exc
+        for part, rows in (("training", tr), ("validation", va)):
+            if not sw[rows].sum() > 0:
+                raise ValueError(
+                    f"early_stopping drew a {part} set whose sample weights are all zero; "
+                    "use more samples with positive weight, another random_state or "
+                    "validation_fraction, or early_stopping=False.")
         score = self._validation_scorer(X[va], Y[va], y[va], sw[va])
         return X[tr], Y[tr], sw[tr], score
 

@@ -303,15 +303,12 @@ def _rising(curve, patience, reference):
 def _check_final(problem, plan, st, epoch, limit):
     """Catch a blow-up in the very last update, which no epoch objective has seen.
 
-    The objective is taken on the first batch's worth of rows (all rows for full
-    batch): a diverged iterate is absurd on any sample, and this costs at most
-    one more batch.
+    The objective of the final parameters on all of this call's data: one more
+    forward pass, once per call (a subset could mistake one badly fit row for
+    divergence).
     """
-    m = min(problem.n_samples, plan.batch_size)
-    rows = slice(0, m) if problem.sample_weight[:m].sum() > 0 else slice(None)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        value = problem.objective(st.theta, problem.X[rows], problem.Y[rows],
-                                  problem.sample_weight[rows])
+        value = problem.objective(st.theta)
     if not np.isfinite(value) or value > limit or not np.all(np.isfinite(st.theta)):
         _diverged(epoch, value, plan)
 

@@ -377,9 +377,6 @@ def test_training_objective_at_logits_of_1e4_is_finite_and_exact(model, batch_si
     assert np.all(np.isfinite(est.coef_))
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: _loop._check_final judges the final "
-                   "parameters on the first batch's rows only, so one badly fit first row "
-                   "(loss 1e4 > 1e4 x log 2) is reported as divergence")
 def test_one_badly_fit_first_row_is_not_mistaken_for_divergence():
     """Same as above, per sample, with the mislabelled row first: J = 250, no blow-up."""
     est, X, y, expected = mislabelled_at_logits_of_1e4("binary", bad_row=0)
@@ -412,9 +409,6 @@ def test_class_weight_zeroing_every_present_class_is_a_clear_error():
         SGDLogisticClassifier(class_weight={0: 0.0, 1: 0.0}).fit(X, y)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: with early_stopping, a split whose "
-                   "training (or validation) part has zero total weight fails as a NaN "
-                   "'divergence' or a ZeroDivisionError instead of a clear ValueError")
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("model", ["regressor", "binary"])
 def test_early_stopping_split_without_weight_on_one_side_is_a_clear_error(model, seed):
