@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 
+from . import _array_api
 from ._base import BaseSGD
 from ._losses import (
     BinaryLogLoss, MultinomialLogLoss, log_proba_binary, log_proba_multinomial,
@@ -207,6 +208,11 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
                              "(every label the model will ever see).")
         return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
+    def _raw_and_space(self, X):
+        """Raw scores, and ``(xp, device)`` when they live in a non-numpy namespace."""
+        raw = self._decision(X)
+        return raw, _array_api.namespace(raw)
+
     def decision_function(self, X):
         """Raw scores: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
         raw = self._decision(X)
@@ -214,17 +220,23 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
-        raw = self._decision(X)
+        raw, space = self._raw_and_space(X)
+        if space is not None:
+            return _array_api.predict_proba(raw, space[0])
         loss = BinaryLogLoss if raw.shape[1] == 1 else MultinomialLogLoss
         return loss.proba(raw)
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably."""
-        raw = self._decision(X)
+        raw, space = self._raw_and_space(X)
+        if space is not None:
+            return _array_api.predict_log_proba(raw, space[0])
         return log_proba_binary(raw) if raw.shape[1] == 1 else log_proba_multinomial(raw)
 
     def predict(self, X):
         """Predicted class labels, shape (n_samples,)."""
-        raw = self._decision(X)
+        raw, space = self._raw_and_space(X)
+        if space is not None:
+            return _array_api.predict_labels(self.classes_, raw, *space)
         idx = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
         return self.classes_[idx]

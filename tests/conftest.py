@@ -14,9 +14,15 @@ can use it without rescaling or worrying about divergence:
 The fixtures return fresh copies, so a test may modify what it receives.
 """
 
-import numpy as np
-import pytest
-import scipy.sparse as sp
+import os
+
+# scikit-learn's Array API dispatch (tests/test_array_api.py) needs this set before
+# scipy is first imported; for numpy inputs scipy behaves the same either way.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 
 try:  # Hypothesis profiles must be registered before pytest configures it.
     import hypothesis_profiles  # noqa: F401

@@ -154,9 +154,6 @@ def test_warm_start_continues_in_namespace(space):
     assert got.loss_curve_[0] < _fit(clone(est), to_xp(X), to_xp(y)).loss_curve_[-1]
 
 
-@pytest.mark.xfail(strict=True, reason="integration pending: SGDLogisticClassifier.predict / "
-                   "predict_proba / predict_log_proba must hand non-numpy scores to "
-                   "skopt_gd._array_api (3 one-line dispatches in _classifier.py)")
 def test_classifier_outputs_in_namespace(space):
     xp, to_xp, array_type, to_np = space
     X, _, labels = _data()
