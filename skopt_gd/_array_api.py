@@ -221,17 +221,10 @@ def fit(est, X, y, sample_weight, optimizer, schedule, *, partial, classes, spac
     stand_in = _loop.Problem(np.empty((0, d), dtype=_numpy_dtype(X)), None, None, None, None,
                              est.fit_intercept)  # _initial_state reads X's shape and dtype
     state = est._initial_state(optimizer, stand_in, n_outputs, first, partial)
-    batch = est._batch_size(n)
-    schedule = schedule.bind({"alpha": est.alpha, "t0": est._bottou_t0(problem.loss),
-                              "updates_per_epoch": -(-n // batch), "max_iter": est.max_iter})
-    plan = _loop.Plan(optimizer, schedule, batch, est.shuffle, int(est.average), est.tol,
-                      est.n_iter_no_change, est.verbose, check_random_state(est.random_state))
     zero = problem.objective(np.zeros_like(state.theta)) - problem.penalty.value(state.theta * 0)
     reference = max(zero, state.loss_curve[-1] if state.loss_curve else 0.0)
-    n_epochs, theta = _loop.train(problem, plan, state, 1 if partial else est.max_iter,
-                                  reference)
-    if not np.all(np.isfinite(theta)):
-        _loop._diverged(n_epochs, float("nan"), plan)
+    n_epochs, theta = est._train(problem, optimizer, schedule, state, partial=partial,
+                                 reference=reference, rng=check_random_state(est.random_state))
     est._assign(theta, state, n_epochs, info, None, d, partial and not first)
     est.coef_ = move_to(np.asarray(est.coef_), xp=xp, device=device)
     est.intercept_ = move_to(np.asarray(est.intercept_), xp=xp, device=device)

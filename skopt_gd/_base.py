@@ -126,21 +126,31 @@ class BaseSGD(BaseEstimator):
             warn("With batch_size=1 each update is the weighted mean gradient of one sample, "
                  "so sample/class weights only decide which samples count (zero or not), not "
                  "how much; use batch_size > 1 or None for weights to act.", UserWarning)
-        updates_per_epoch = -(-X_tr.shape[0] // batch)
         state = self._initial_state(optimizer, problem, n_outputs, first, partial)
+        n_epochs, theta = self._train(problem, optimizer, schedule, state, partial=partial,
+                                      reference=self._reference_objective(problem, state),
+                                      rng=rng, score=score)
+        self._assign(theta, state, n_epochs, info, names, X.shape[1], partial and not first)
+        return self
+
+    def _train(self, problem, optimizer, schedule, state, *, partial, reference, rng=None,
+               score=None):
+        """Bind the schedule to this data, run the epochs, return ``(n_epochs, theta)``.
+
+        Shared by the in-memory, Dask and Array API paths; ``state`` is updated in place.
+        """
+        batch = self._batch_size(problem.n_samples)
         schedule = schedule.bind({
             "alpha": self.alpha, "t0": self._bottou_t0(problem.loss),
-            "updates_per_epoch": updates_per_epoch, "max_iter": self.max_iter,
+            "updates_per_epoch": -(-problem.n_samples // batch), "max_iter": self.max_iter,
         })
         plan = _loop.Plan(optimizer, schedule, batch, self.shuffle, int(self.average),
                           self.tol, self.n_iter_no_change, self.verbose, rng, score)
-        reference = self._reference_objective(problem, state)
         n_epochs, theta = _loop.train(problem, plan, state, 1 if partial else self.max_iter,
                                       reference)
         if not np.all(np.isfinite(theta)):
             _loop._diverged(n_epochs, float("nan"), plan)
-        self._assign(theta, state, n_epochs, info, names, X.shape[1], partial and not first)
-        return self
+        return n_epochs, theta
 
     def _batch_size(self, n):
         return n if self.batch_size is None else min(self.batch_size, n)

@@ -176,7 +176,6 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         return weights[np.searchsorted(classes_, y)].astype(np.float64)
 
     def _validation_scorer(self, X, Y, y, sw):
-        classes_ = np.unique(y) if Y.shape[1] == 1 else None
         def score(theta):
             raw = np.asarray(X @ theta[: X.shape[1]]) + (theta[-1] if self.fit_intercept else 0.0)
             pred = (raw[:, 0] > 0).astype(int) if Y.shape[1] == 1 else raw.argmax(axis=1)

@@ -283,13 +283,8 @@ def fit(est, X, y, sample_weight):
     penalty = make_penalty(est.penalty, est.alpha, est.l1_ratio, d)
     problem = DaskProblem(X.astype(dtype), blocks, spec, penalty, n, total)
     state = est._initial_state(optimizer, problem, n_outputs, True, False)
-    schedule = schedule.bind({"alpha": est.alpha, "t0": est._bottou_t0(problem.loss),
-                              "updates_per_epoch": 1, "max_iter": est.max_iter})
-    plan = _loop.Plan(optimizer, schedule, n, False, int(est.average), est.tol,
-                      est.n_iter_no_change, est.verbose, None)
-    n_epochs, theta = _loop.train(problem, plan, state, est.max_iter, zero / total)
-    if not np.all(np.isfinite(theta)):
-        _loop._diverged(n_epochs, float("nan"), plan)
+    n_epochs, theta = est._train(problem, optimizer, schedule, state, partial=False,
+                                 reference=zero / total)  # full batch: one update an epoch
     info = classes if est._is_classifier else y.ndim
     est._assign(theta, state, n_epochs, info, None, d, False)
     return est
