@@ -1,0 +1,566 @@
+"""Compiled epochs: the mini-batch loop of ``_loop.run_epoch`` as one numba call.
+
+A per-sample or small-batch epoch in numpy pays ~30 Python-level operations
+per update (µs each); compiled, an update costs what its arithmetic costs.
+The numpy loop in ``_loop.py`` stays the reference: every kernel here is
+tested equal to it, to round-off (``tests/test_kernels.py``), and is used only
+for the component types registered below, with numba installed. Anything
+else (a custom optimizer, a subclass, full batch, Fortran-ordered X) runs the
+numpy loop.
+
+Why integer codes: numba cannot cache a kernel that takes jitted functions as
+arguments, so the kernel would be recompiled in every process. Each
+registered class instead maps, through one table keyed by the class, to a
+code and a flat vector of its hyperparameters; the compiled switch on the
+code mirrors that class's ``step`` / ``prox_scale`` / ``value`` /
+``gradient``, formula for formula.
+
+Plain SGD (no momentum) with no L1 part and no averaging keeps the
+coefficients as ``scale * v``, so the L2 shrinkage is one multiplication and
+an update costs O(non-zeros of its rows), not O(n_features): what makes a
+sparse epoch O(nnz) and a per-sample dense epoch as cheap as scikit-learn's.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._losses import BinaryLogLoss, EpsilonInsensitive, Huber, MultinomialLogLoss, SquaredError
+from ._penalties import ElasticNet
+from .optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, NAdam, RMSprop
+from .schedules import Adaptive, Constant, Exponential, InvScaling, Optimal, Step
+
+try:  # numba is a dependency; without it (or if it breaks) the numpy loop runs
+    import numba
+except Exception:  # pragma: no cover - exercised only without numba
+    numba = None
+
+ENABLED = numba is not None
+"""Switch for tests and debugging: ``False`` forces the numpy reference loop."""
+
+MIN_UPDATES = 2
+"""Epochs with fewer updates than this (full batch) stay in numpy (BLAS wins)."""
+
+# class -> (code, hyperparameters as floats, state buffer names, scalar state names)
+OPTIMIZER_KERNELS = {
+    SGD: (0, lambda o: (o.momentum, o.dampening, o.nesterov), ("momentum_buffer",), ()),
+    Adagrad: (1, lambda o: (o.eps,), ("sum",), ()),
+    RMSprop: (2, lambda o: (o.rho, o.eps, o.momentum, o.centered),
+              ("square_avg", "grad_avg", "momentum_buffer"), ()),
+    Adadelta: (3, lambda o: (o.rho, o.eps), ("square_avg", "acc_delta"), ()),
+    Adam: (4, lambda o: (o.beta1, o.beta2, o.eps, o.amsgrad),
+           ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), ()),
+    Adamax: (5, lambda o: (o.beta1, o.beta2, o.eps), ("exp_avg", "exp_inf"), ()),
+    NAdam: (6, lambda o: (o.beta1, o.beta2, o.eps, o.momentum_decay),
+            ("exp_avg", "exp_avg_sq"), ("mu_product",)),
+}
+
+# schedules whose ``rate`` accepts an array of update counts (the rest: one call each)
+VECTOR_SCHEDULES = (Constant, InvScaling, Optimal, Adaptive, Exponential, Step)
+
+# class -> (code, parameter)
+LOSS_KERNELS = {
+    SquaredError: (0, lambda loss: 0.0),
+    Huber: (1, lambda loss: loss.epsilon),
+    EpsilonInsensitive: (2, lambda loss: loss.epsilon),
+    BinaryLogLoss: (3, lambda loss: 0.0),
+    MultinomialLogLoss: (4, lambda loss: 0.0),
+}
+
+
+def _jit(func=None, inline="never"):
+    """Compile with numba (cached on disk). Reassociation is allowed, so sums may
+    be vectorised (results move by round-off); NaN and inf still propagate.
+    ``inline="always"`` for the helpers: a call costs more than a short row."""
+    if func is None:
+        return lambda f: _jit(f, inline)
+    if numba is None:
+        return func
+    return numba.njit(cache=True, nogil=True, error_model="numpy", inline=inline,
+                      fastmath={"reassoc", "contract"}, _nrt=False)(func)
+
+
+# ---- the rows of a batch: predictions, loss gradients, accumulation --------------
+# Each helper loops over rows ``order[lo:hi]`` with its branches (CSR or dense,
+# one output or several, which loss) outside the loop: a branch inside the row
+# loop costs more than a short row. ``R`` holds one row per batch sample.
+@_jit(inline="always")
+def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, nc,
+              fit_intercept, R):
+    """``R[r] = scale * x_i . theta[:d] + intercept`` (theta flat, row-major ``(d + 1, k)``)."""
+    for r in range(hi - lo):
+        for c in range(k):
+            R[r, c] = 0.0
+    if sparse:
+        for q in range(lo, hi):
+            i = order[q]
+            if k == 1:
+                acc = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    acc += data[p] * theta[indices[p]]
+                R[q - lo, 0] = acc
+            else:
+                for p in range(indptr[i], indptr[i + 1]):
+                    x, j = data[p], indices[p]
+                    for c in range(k):
+                        R[q - lo, c] += x * theta[j * k + c]
+    elif k == 1:
+        for q in range(lo, hi):
+            i, acc = order[q], 0.0
+            for j in range(X.shape[1]):
+                acc += X[i, j] * theta[j]
+            R[q - lo, 0] = acc
+    else:
+        for q in range(lo, hi):
+            i = order[q]
+            for j in range(X.shape[1]):
+                x = X[i, j]
+                for c in range(k):
+                    R[q - lo, c] += x * theta[j * k + c]
+    for r in range(hi - lo):
+        for c in range(k):
+            R[r, c] = scale * R[r, c] + (theta[nc + c] if fit_intercept else 0.0)
+
+
+@_jit(inline="always")
+def _loss_rows(code, eps, R, Y, sw, order, lo, hi, total):
+    """Weighted loss sum of the rows (``_losses.py``, loss by loss); ``R`` becomes the
+    gradient w.r.t. the raw predictions times ``sw_i / total``."""
+    k, value = Y.shape[1], 0.0
+    for q in range(lo, hi):
+        i, r = order[q], q - lo
+        v, share = 0.0, sw[i] / total
+        if code == 0:  # SquaredError
+            for c in range(k):
+                e = R[r, c] - Y[i, c]
+                v += 0.5 * e * e
+                R[r, c] = e * share
+        elif code == 1:  # Huber
+            for c in range(k):
+                e = R[r, c] - Y[i, c]
+                v += 0.5 * e * e if abs(e) <= eps else eps * abs(e) - 0.5 * eps * eps
+                R[r, c] = min(max(e, -eps), eps) * share
+        elif code == 2:  # EpsilonInsensitive
+            for c in range(k):
+                e = R[r, c] - Y[i, c]
+                v += max(abs(e) - eps, 0.0)
+                R[r, c] = ((1.0 if e > 0 else -1.0) if abs(e) > eps else 0.0) * share
+        elif code == 3:  # BinaryLogLoss: log(1 + e^z) - y z, gradient sigmoid(z) - y
+            z = R[r, 0]
+            ez = math.exp(-abs(z))
+            v = max(z, 0.0) + math.log1p(ez) - Y[i, 0] * z
+            R[r, 0] = ((1.0 / (1.0 + ez) if z >= 0 else ez / (1.0 + ez)) - Y[i, 0]) * share
+        else:  # MultinomialLogLoss: logsumexp(z) - z.y, gradient softmax(z) - y
+            m = R[r, 0]
+            for c in range(1, k):
+                m = max(m, R[r, c])
+            se = 0.0
+            for c in range(k):
+                se += math.exp(R[r, c] - m)
+            v = m + math.log(se)
+            for c in range(k):
+                v -= R[r, c] * Y[i, c]
+                R[r, c] = (math.exp(R[r, c] - m) / se - Y[i, c]) * share
+        value += sw[i] * v
+    return value
+
+
+@_jit(inline="always")
+def _axpy_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit_intercept,
+               out):
+    """``out[:d, c] += sum_r G[r, c] x_i`` and ``out[d, c] += sum_r G[r, c]``."""
+    for q in range(lo, hi):
+        i, r = order[q], q - lo
+        if fit_intercept:
+            for c in range(k):
+                out[nc + c] += G[r, c]
+        if sparse:
+            for p in range(indptr[i], indptr[i + 1]):
+                x, j = data[p], indices[p]
+                for c in range(k):
+                    out[j * k + c] += x * G[r, c]
+        elif k == 1:
+            g0 = G[r, 0]
+            for j in range(X.shape[1]):
+                out[j] += X[i, j] * g0
+        else:
+            for j in range(X.shape[1]):
+                x = X[i, j]
+                for c in range(k):
+                    out[j * k + c] += x * G[r, c]
+
+
+@_jit(inline="always")
+def _scatter_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit_intercept,
+                  eta, scale, theta):
+    """``v -= (eta / scale) G_r x_i`` and ``b -= eta G_r``; returns the change of ``||v||^2``."""
+    dsq, step = 0.0, eta / scale
+    for q in range(lo, hi):
+        i, r = order[q], q - lo
+        if fit_intercept:
+            for c in range(k):
+                theta[nc + c] -= eta * G[r, c]
+        if sparse:
+            for p in range(indptr[i], indptr[i + 1]):
+                x, j = data[p], indices[p]
+                for c in range(k):
+                    old = theta[j * k + c]
+                    theta[j * k + c] = old - step * x * G[r, c]
+                    dsq += (theta[j * k + c] - old) * (theta[j * k + c] + old)
+        elif k == 1:
+            s0 = step * G[r, 0]
+            for j in range(X.shape[1]):
+                old = theta[j]
+                theta[j] = old - s0 * X[i, j]
+                dsq += (theta[j] - old) * (theta[j] + old)
+        else:
+            for j in range(X.shape[1]):
+                x = X[i, j]
+                for c in range(k):
+                    old = theta[j * k + c]
+                    theta[j * k + c] = old - step * x * G[r, c]
+                    dsq += (theta[j * k + c] - old) * (theta[j * k + c] + old)
+    return dsq
+
+
+@_jit(inline="always")
+def _penalty_value(theta, nc, l1, l2):
+    """``l1 ||w||_1 + l2 ||w||^2 / 2`` over the first ``nc`` entries (``ElasticNet.value``)."""
+    a, b = 0.0, 0.0
+    for j in range(nc):
+        w = theta[j]
+        a += abs(w)
+        b += w * w
+    return l1 * a + 0.5 * l2 * b
+
+
+# ---- optimizers: mirror of optimizers.py, fused into one pass per update ---------
+# Per coordinate: gradient + L2 part -> the optimizer's direction and prox_scale ->
+# theta -= eta * direction -> L1 prox -> averaging. The same pass zeroes the
+# gradient for the next batch and sums the new penalty (the next batch's
+# objective is taken at these parameters).
+@_jit(inline="always")
+def _ema(bufs, b, j, value, decay):
+    bufs[b, j] += (1.0 - decay) * (value - bufs[b, j])
+
+
+@_jit(inline="always")
+def _put(theta, grad, j, direction, prox, eta, l1):
+    """Update coordinate ``j`` by ``eta * direction`` and the L1 prox; zero its gradient."""
+    w = theta[j] - eta * direction
+    if l1 != 0.0:
+        w = math.copysign(max(abs(w) - eta * l1 * prox, 0.0), w)
+    theta[j] = w
+    grad[j] = 0.0
+    return w
+
+
+@_jit(inline="always")
+def _average(avg, theta, n_avg):
+    """Running mean of the iterates (``_loop._average``)."""
+    for j in range(theta.shape[0]):
+        avg[j] = theta[j] if n_avg == 1 else avg[j] + (theta[j] - avg[j]) / n_avg
+
+
+@_jit(inline="always")
+def _constants(code, h, flags, scal, t):
+    """Per-update scalars of the optimizer (bias corrections, ...); advances scalar state."""
+    if code == 0:  # SGD: first step of the momentum buffer, prox_scale
+        first, px = (1.0 if flags[0] == 0 else 0.0), 1.0
+        if h[0] != 0.0:
+            flags[0] = 1
+            px = (1.0 - h[1]) / (1.0 - h[0])
+            px = 1.0 + h[0] * px if h[2] != 0 else px
+        return first, px, 0.0
+    if code == 4:  # Adam
+        return 1.0 - h[0] ** t, math.sqrt(1.0 - h[1] ** t), 0.0
+    if code == 5:  # Adamax
+        return 1.0 - h[0] ** t, 0.0, 0.0
+    if code == 6:  # NAdam: mu_t, mu_{t+1} and their running product
+        mu = h[0] * (1.0 - 0.5 * 0.96 ** (t * h[3]))
+        mu_next = h[0] * (1.0 - 0.5 * 0.96 ** ((t + 1) * h[3]))
+        scal[0] *= mu
+        return ((1.0 - mu) / (1.0 - scal[0]), mu_next / (1.0 - scal[0] * mu_next),
+                1.0 - h[1] ** t)
+    return 0.0, 0.0, 0.0
+
+
+@_jit(inline="always")
+def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, lo, hi):
+    """Update coordinates ``lo:hi``; returns their ``sum |w|`` and ``sum w^2`` afterwards."""
+    a, b = 0.0, 0.0
+    if code == 0:  # SGD: h = momentum, dampening, nesterov
+        mu, tau, nesterov = h[0], h[1], h[2] != 0
+        for j in range(lo, hi):
+            g = grad[j] + l2 * theta[j]
+            step = g
+            if mu != 0.0:
+                bufs[0, j] = g if cst[0] != 0 else bufs[0, j] * mu + (1.0 - tau) * g
+                step = g + mu * bufs[0, j] if nesterov else bufs[0, j]
+            w = _put(theta, grad, j, step, cst[1], eta, l1)
+            a, b = a + abs(w), b + w * w
+    elif code == 1:  # Adagrad: h = eps
+        for j in range(lo, hi):
+            g = grad[j] + l2 * theta[j]
+            bufs[0, j] += g * g
+            den = math.sqrt(bufs[0, j]) + h[0]
+            w = _put(theta, grad, j, g / den, 1.0 / den, eta, l1)
+            a, b = a + abs(w), b + w * w
+    elif code == 2:  # RMSprop: h = rho, eps, momentum, centered
+        rho, eps, mu, centered = h[0], h[1], h[2], h[3] != 0
+        for j in range(lo, hi):
+            g = grad[j] + l2 * theta[j]
+            _ema(bufs, 0, j, g * g, rho)
+            second = bufs[0, j]
+            if centered:
+                _ema(bufs, 1, j, g, rho)
+                second = bufs[0, j] - bufs[1, j] ** 2
+            den = math.sqrt(second) + eps
+            step = g / den
+            if mu != 0.0:
+                bufs[2, j] = bufs[2, j] * mu + step
+                step = bufs[2, j]
+            w = _put(theta, grad, j, step, 1.0 / (den * (1.0 - mu)), eta, l1)
+            a, b = a + abs(w), b + w * w
+    elif code == 3:  # Adadelta: h = rho, eps
+        for j in range(lo, hi):
+            g = grad[j] + l2 * theta[j]
+            _ema(bufs, 0, j, g * g, h[0])
+            delta = math.sqrt(bufs[1, j] + h[1]) / math.sqrt(bufs[0, j] + h[1]) * g
+            _ema(bufs, 1, j, delta * delta, h[0])
+            px = math.sqrt(bufs[1, j] + h[1]) / math.sqrt(bufs[0, j] + h[1])
+            w = _put(theta, grad, j, delta, px, eta, l1)
+            a, b = a + abs(w), b + w * w
+    elif code == 4:  # Adam / AMSGrad: h = beta1, beta2, eps, amsgrad; cst = bias corrections
+        for j in range(lo, hi):
+            g = grad[j] + l2 * theta[j]
+            _ema(bufs, 0, j, g, h[0])
+            _ema(bufs, 1, j, g * g, h[1])
+            second = bufs[1, j]
+            if h[3] != 0:
+                bufs[2, j] = max(bufs[2, j], bufs[1, j])
+                second = bufs[2, j]
+            px = 1.0 / (math.sqrt(second) / cst[1] + h[2])
+            w = _put(theta, grad, j, bufs[0, j] / cst[0] * px, px, eta, l1)
+            a, b = a + abs(w), b + w * w
+    elif code == 5:  # Adamax: h = beta1, beta2, eps
+        for j in range(lo, hi):
+            g = grad[j] + l2 * theta[j]
+            _ema(bufs, 0, j, g, h[0])
+            bufs[1, j] = max(h[1] * bufs[1, j], abs(g) + h[2])
+            px = 1.0 / (cst[0] * bufs[1, j])
+            w = _put(theta, grad, j, bufs[0, j] * px, px, eta, l1)
+            a, b = a + abs(w), b + w * w
+    else:  # NAdam: h = beta1, beta2, eps, momentum_decay
+        for j in range(lo, hi):
+            g = grad[j] + l2 * theta[j]
+            _ema(bufs, 0, j, g, h[0])
+            _ema(bufs, 1, j, g * g, h[1])
+            px = 1.0 / (math.sqrt(bufs[1, j] / cst[2]) + h[2])
+            w = _put(theta, grad, j, g * cst[0] * px + bufs[0, j] * cst[1] * px, px, eta, l1)
+            a, b = a + abs(w), b + w * w
+    return a, b
+
+
+# ---- epochs --------------------------------------------------------------------
+@_jit(inline="always")
+def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale, nc,
+           fit_intercept, loss_code, eps, G):
+    """Loss sum and weight total of rows ``order[lo:hi]`` at ``scale * theta``; their
+    weighted loss gradients (w.r.t. raw, divided by the total) go to ``G``."""
+    total = 0.0
+    for q in range(lo, hi):
+        total += sw[order[q]]
+    if not total > 0:
+        return 0.0, total
+    _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, Y.shape[1], scale, nc,
+              fit_intercept, G)
+    return _loss_rows(loss_code, eps, G, Y, sw, order, lo, hi, total), total
+
+
+@_jit
+def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates, theta, avg,
+           grad, G, bufs, flags, scal, hyper, opt_code, loss_code, eps, l1, l2, d,
+           fit_intercept, average, counters):
+    """The updates of one epoch (``_loop._update``, in order). ``counters`` (in/out):
+    t, samples seen, n_avg, epoch objective sum, diverged flag, diverging value."""
+    n, k = Y.shape
+    nc, P = d * k, theta.shape[0]
+    t, seen, n_avg, t_start = int(counters[0]), counters[1], int(counters[2]), int(counters[0])
+    a, b = _penalty_value(theta, nc, 1.0, 0.0), 2.0 * _penalty_value(theta, nc, 0.0, 1.0)
+    epoch_value = 0.0
+    for lo in range(0, n, batch_size):
+        hi = min(lo + batch_size, n)
+        value, total = _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta,
+                              1.0, nc, fit_intercept, loss_code, eps, G)
+        if not total > 0:
+            continue
+        if not math.isfinite(value):
+            counters[4], counters[5] = 1.0, value
+            break
+        _axpy_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit_intercept,
+                   grad)
+        if l1 != 0.0 or l2 != 0.0:
+            value += total * (l1 * a + 0.5 * l2 * b)
+        t += 1
+        seen += hi - lo
+        if average and seen >= average:
+            n_avg += 1
+        eta, cst = rates[t - t_start - 1], _constants(opt_code, hyper, flags, scal, t)
+        a, b = _apply(opt_code, hyper, bufs, cst, grad, theta, eta, l1, l2, 0, nc)
+        _apply(opt_code, hyper, bufs, cst, grad, theta, eta, 0.0, 0.0, nc, P)
+        if average and seen >= average:
+            _average(avg, theta, n_avg)
+        epoch_value += value
+    counters[0], counters[1], counters[2], counters[3] = t, seen, n_avg, epoch_value
+
+
+@_jit
+def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates, theta,
+                  G, loss_code, eps, l2, d, fit_intercept, counters):
+    """Plain SGD with an L2 (or no) penalty in O(non-zeros of the batch) per update.
+
+    The coefficients are kept as ``scale * v`` (``v`` in ``theta``): the L2
+    shrinkage of an update multiplies ``scale`` and only the batch's columns of
+    ``v`` change. ``sq`` tracks ``||v||^2`` for the objective.
+    """
+    n, k = Y.shape
+    nc = d * k
+    t, seen, t_start = int(counters[0]), counters[1], int(counters[0])
+    scale, epoch_value = 1.0, 0.0
+    sq = 2.0 * _penalty_value(theta, nc, 0.0, 1.0)
+    for lo in range(0, n, batch_size):
+        hi = min(lo + batch_size, n)
+        value, total = _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta,
+                              scale, nc, fit_intercept, loss_code, eps, G)
+        if not total > 0:
+            continue
+        if not math.isfinite(value):
+            counters[4], counters[5] = 1.0, value
+            break
+        value += total * 0.5 * l2 * scale * scale * sq
+        t += 1
+        eta = rates[t - t_start - 1]
+        new_scale = scale * (1.0 - eta * l2)
+        if abs(new_scale) < 1e-9:  # fold the scale into v before it underflows
+            for j in range(nc):
+                theta[j] *= new_scale
+            sq, new_scale = 2.0 * _penalty_value(theta, nc, 0.0, 1.0), 1.0
+        scale = new_scale
+        sq += _scatter_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc,
+                            fit_intercept, eta, scale, theta)
+        seen += hi - lo
+        epoch_value += value
+    for j in range(nc):
+        theta[j] *= scale
+    counters[0], counters[1], counters[3] = t, seen, epoch_value
+
+
+# ---- Python side: resolved once per fit, one call per epoch -----------------------
+def epoch_runner(problem, plan):
+    """A compiled replacement of the numpy epoch for this fit, or ``None``."""
+    X = problem.X
+    if sp.issparse(X):
+        layout_ok = X.format == "csr"
+    else:
+        layout_ok = isinstance(X, np.ndarray) and X.flags.c_contiguous
+    opt = OPTIMIZER_KERNELS.get(type(plan.optimizer))
+    loss = LOSS_KERNELS.get(type(problem.loss))
+    if (not ENABLED or not layout_ok or opt is None or loss is None
+            or type(problem.penalty) is not ElasticNet
+            or -(-problem.n_samples // plan.batch_size) < MIN_UPDATES):
+        return None
+    return CompiledEpochs(problem, plan, opt, loss)
+
+
+class CompiledEpochs:
+    """Packs the state into flat arrays, calls the kernel, unpacks (O(parameters))."""
+
+    def __init__(self, problem, plan, opt, loss):
+        self.problem, self.plan = problem, plan
+        self.opt_code, hyper, self.buffers, self.scalars = opt
+        self.hyper = np.array(hyper(plan.optimizer), dtype=np.float64)
+        self.loss_code, self.eps = loss[0], float(loss[1](problem.loss))
+        X, dtype = problem.X, problem.X.dtype
+        self.Y = np.ascontiguousarray(problem.Y, dtype=dtype)
+        self.sw = np.ascontiguousarray(problem.sample_weight, dtype=dtype)
+        self.sparse = sp.issparse(X)
+        if self.sparse:
+            self.X, self.csr = np.zeros((1, 1), dtype), (X.data, X.indices, X.indptr)
+        else:
+            empty = np.zeros(0, dtype=np.int32)
+            self.X, self.csr = X, (np.zeros(0, dtype), empty, empty)
+        pen = problem.penalty
+        self.scaled = (self.opt_code == 0 and not plan.optimizer.momentum and not pen.l1
+                       and not plan.average)
+
+    def rates(self, t, count, eta0):
+        """Learning rates of updates ``t + 1 .. t + count`` (``Schedule.rate``)."""
+        schedule = self.plan.schedule
+        steps = np.arange(t + 1, t + count + 1)
+        if type(schedule) in VECTOR_SCHEDULES:
+            return np.ascontiguousarray(np.broadcast_to(
+                np.asarray(schedule.rate(steps, eta0), dtype=np.float64), steps.shape))
+        return np.array([schedule.rate(int(s), eta0) for s in steps], dtype=np.float64)
+
+    def __call__(self, st, order):
+        """Run one epoch on ``st``: (objective sum, diverging value or None), or
+        ``None`` if the kernel cannot be compiled here (then the numpy loop runs)."""
+        global ENABLED
+        if not ENABLED:
+            return None
+        try:
+            return self._run(st, order)
+        except numba.core.errors.NumbaError as exc:  # compilation: before any update
+            ENABLED = False
+            warnings.warn(f"skopt_gd: compiled epochs disabled, using the numpy loop ({exc!r:.200})",
+                          RuntimeWarning, stacklevel=2)
+            return None
+
+    def _run(self, st, order):
+        pb, n, bs = self.problem, self.problem.n_samples, self.plan.batch_size
+        if order is None:
+            order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+        if not st.theta.flags.c_contiguous:
+            st.theta = np.ascontiguousarray(st.theta)
+        theta, shape = st.theta.reshape(-1), st.theta.shape
+        rates = self.rates(st.t, -(-n // bs), st.eta_base)
+        counters = np.array([st.t, st.samples_seen, st.n_avg, 0.0, 0.0, 0.0])
+        d, pen = pb.X.shape[1], pb.penalty
+        G = np.zeros((bs, shape[1]))  # per-row loss gradients of a batch
+        if self.scaled:
+            _epoch_scaled(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, rates,
+                          theta, G, self.loss_code, self.eps, pen.l2, d, pb.fit_intercept,
+                          counters)
+        else:
+            bufs, flags, scal = self._pack(st)
+            avg = (np.zeros_like(theta) if st.avg_theta is None
+                   else np.ascontiguousarray(st.avg_theta, dtype=theta.dtype).reshape(-1))
+            _epoch(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, rates, theta,
+                   avg, np.zeros_like(theta), G, bufs, flags, scal, self.hyper, self.opt_code,
+                   self.loss_code, self.eps, pen.l1, pen.l2, d, pb.fit_intercept,
+                   self.plan.average, counters)
+            self._unpack(st, bufs, flags, scal)
+            st.n_avg = int(counters[2])
+            if st.n_avg:
+                st.avg_theta = avg.reshape(shape)
+        st.t, st.samples_seen = int(counters[0]), int(counters[1])
+        return float(counters[3]), (float(counters[5]) if counters[4] else None)
+
+    def _pack(self, st):
+        present = [st.opt_state.get(name) is not None for name in self.buffers]
+        bufs = np.zeros((len(self.buffers), st.theta.size), dtype=st.theta.dtype)
+        for b, name in enumerate(self.buffers):
+            if present[b]:
+                bufs[b] = st.opt_state[name].reshape(-1)
+        scal = np.array([st.opt_state[name] for name in self.scalars] or [0.0], np.float64)
+        return bufs, np.array(present, dtype=np.int64), scal
+
+    def _unpack(self, st, bufs, flags, scal):
+        for b, name in enumerate(self.buffers):
+            if name in st.opt_state and flags[b]:
+                st.opt_state[name] = bufs[b].reshape(st.theta.shape).copy()
+        for s, name in enumerate(self.scalars):
+            st.opt_state[name] = float(scal[s])
