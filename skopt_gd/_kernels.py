@@ -43,18 +43,19 @@ ENABLED = numba is not None
 MIN_UPDATES = 2
 """Epochs with fewer updates than this (full batch) stay in numpy (BLAS wins)."""
 
-# class -> (code, hyperparameters as floats, state buffer names, scalar state names)
+# class -> (code, hyperparameter names, state buffer names, scalar state names).
+# A class whose get_params() has other names than these runs the numpy loop.
 OPTIMIZER_KERNELS = {
-    SGD: (0, lambda o: (o.momentum, o.dampening, o.nesterov), ("momentum_buffer",), ()),
-    Adagrad: (1, lambda o: (o.eps,), ("sum",), ()),
-    RMSprop: (2, lambda o: (o.rho, o.eps, o.momentum, o.centered),
+    SGD: (0, ("momentum", "dampening", "nesterov"), ("momentum_buffer",), ()),
+    Adagrad: (1, ("eps", "initial_accumulator_value"), ("sum",), ()),
+    RMSprop: (2, ("rho", "eps", "momentum", "centered"),
               ("square_avg", "grad_avg", "momentum_buffer"), ()),
-    Adadelta: (3, lambda o: (o.rho, o.eps), ("square_avg", "acc_delta"), ()),
-    Adam: (4, lambda o: (o.beta1, o.beta2, o.eps, o.amsgrad),
-           ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), ()),
-    Adamax: (5, lambda o: (o.beta1, o.beta2, o.eps), ("exp_avg", "exp_inf"), ()),
-    NAdam: (6, lambda o: (o.beta1, o.beta2, o.eps, o.momentum_decay),
-            ("exp_avg", "exp_avg_sq"), ("mu_product",)),
+    Adadelta: (3, ("rho", "eps"), ("square_avg", "acc_delta"), ()),
+    Adam: (4, ("beta1", "beta2", "eps", "amsgrad"), ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+           ()),
+    Adamax: (5, ("beta1", "beta2", "eps"), ("exp_avg", "exp_inf"), ()),
+    NAdam: (6, ("beta1", "beta2", "eps", "momentum_decay"), ("exp_avg", "exp_avg_sq"),
+            ("mu_product",)),
 }
 
 # schedules whose ``rate`` accepts an array of update counts (the rest: one call each)
@@ -468,6 +469,8 @@ def epoch_runner(problem, plan):
         layout_ok = isinstance(X, np.ndarray) and X.flags.c_contiguous
     opt = OPTIMIZER_KERNELS.get(type(plan.optimizer))
     loss = LOSS_KERNELS.get(type(problem.loss))
+    if opt is not None and set(plan.optimizer.get_params(deep=False)) != set(opt[1]):
+        opt = None
     if (not ENABLED or not layout_ok or opt is None or loss is None
             or type(problem.penalty) is not ElasticNet
             or -(-problem.n_samples // plan.batch_size) < MIN_UPDATES):
@@ -480,8 +483,8 @@ class CompiledEpochs:
 
     def __init__(self, problem, plan, opt, loss):
         self.problem, self.plan = problem, plan
-        self.opt_code, hyper, self.buffers, self.scalars = opt
-        self.hyper = np.array(hyper(plan.optimizer), dtype=np.float64)
+        self.opt_code, names, self.buffers, self.scalars = opt
+        self.hyper = np.array([getattr(plan.optimizer, name) for name in names], np.float64)
         self.loss_code, self.eps = loss[0], float(loss[1](problem.loss))
         X, dtype = problem.X, problem.X.dtype
         self.Y = np.ascontiguousarray(problem.Y, dtype=dtype)
