@@ -146,8 +146,9 @@ class BaseSGD(BaseEstimator):
         })
         plan = _loop.Plan(optimizer, schedule, batch, self.shuffle, int(self.average),
                           self.tol, self.n_iter_no_change, self.verbose, rng, score)
+        final = _loop.DIVERGENCE_FACTOR if partial else _loop.FINAL_FACTOR
         n_epochs, theta = _loop.train(problem, plan, state, 1 if partial else self.max_iter,
-                                      reference)
+                                      reference, final_factor=final)
         if not np.all(np.isfinite(theta)):
             _loop._diverged(n_epochs, float("nan"), plan)
         return n_epochs, theta
@@ -177,8 +178,12 @@ class BaseSGD(BaseEstimator):
         """Objective at theta = 0 (and at the starting point when warm): the blow-up scale."""
         s = problem.sample_weight
         zero = float(problem.loss.value(np.zeros_like(problem.Y), problem.Y) @ s) / s.sum()
-        previous = state.loss_curve[-1] if state.loss_curve else 0.0
-        return max(zero, previous)
+        if state.loss_curve:  # partial_fit continuing: the last epoch's objective
+            return max(zero, state.loss_curve[-1])
+        if np.any(state.theta):  # warm start: a poor starting fit is not a divergence
+            with np.errstate(over="ignore", invalid="ignore"):
+                return max(zero, problem.objective(state.theta))
+        return zero
 
     def _split_validation(self, X, y, Y, sw, rng):
         n_val = int(np.ceil(self.validation_fraction * X.shape[0]))

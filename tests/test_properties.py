@@ -461,8 +461,6 @@ _ADAM_ONE_BIG_STEP = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: the divergence check lets through fits "
-                   "whose objective is up to DIVERGENCE_FACTOR=1e4 x the zero model's")
 @settings(max_examples=max(10, settings.default.max_examples // 2))
 @example(_ADAM_ONE_BIG_STEP)
 @given(problems(defects=False))
