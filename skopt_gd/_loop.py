@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _kernels
 from ._validation import ConvergenceWarning, warn
 
 # An epoch objective this many times above the objective at theta = 0 is a
@@ -58,16 +59,14 @@ class Problem:
         ``theta`` and then by its loss gradient while still in cache, so a full
         batch reads X from memory once instead of twice.
         """
-        Xb, Yb, sb = self.X[idx], self.Y[idx], self.sample_weight[idx]
+        Xb, Yb, sb = (_take(A, idx) for A in (self.X, self.Y, self.sample_weight))
         total = sb.sum()
         if total <= 0:
             return 0.0, total, None
         grad = np.zeros_like(theta)
         value = 0.0
-        step = _block_rows(Xb)
-        for lo in range(0, Xb.shape[0], step):
-            rows = slice(lo, lo + step)
-            value += self._accumulate(Xb[rows], Yb[rows], sb[rows], total, theta, grad)
+        for rows in _blocks(Xb):
+            value += self._accumulate(*(_take(A, rows) for A in (Xb, Yb, sb)), total, theta, grad)
         return value, total, grad
 
     def _accumulate(self, Xb, Yb, sb, total, theta, grad):
@@ -87,17 +86,28 @@ class Problem:
         X = self.X if X is None else X
         Y = self.Y if Y is None else Y
         s = self.sample_weight if sample_weight is None else sample_weight
-        data = float(self.loss.value(self.raw(X, theta), Y) @ s) / s.sum()
-        return data + self.penalty.value(theta)
+        data = sum(float(self.loss.value(self.raw(_take(X, rows), theta), Y[rows]) @ s[rows])
+                   for rows in _blocks(X))  # in blocks: no n-sized temporaries
+        return data / s.sum() + self.penalty.value(theta)
 
 
 BLOCK_BYTES = 1 << 20  # dense rows per block of the gradient: about 1 MiB, fits in L2
 
 
-def _block_rows(Xb):
-    if not isinstance(Xb, np.ndarray):
-        return max(Xb.shape[0], 1)
-    return max(256, BLOCK_BYTES // max(Xb.shape[1] * Xb.itemsize, 1))
+def _blocks(X):
+    """Row slices of about ``BLOCK_BYTES`` of dense X (one slice for sparse X)."""
+    n = X.shape[0]
+    step = n
+    if isinstance(X, np.ndarray):
+        step = max(64, BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
+    return [slice(lo, lo + step) for lo in range(0, n, step)] or [slice(0, 0)]
+
+
+def _take(A, idx):
+    """``A[idx]``, without the copy scipy makes of a sparse matrix for all its rows."""
+    if isinstance(idx, slice) and idx.indices(A.shape[0]) == (0, A.shape[0], 1):
+        return A
+    return A[idx]
 
 
 @dataclass
@@ -215,15 +225,22 @@ def _diverged(epoch, value, plan):
     )
 
 
-def run_epoch(problem, plan, st, epoch):
+def run_epoch(problem, plan, st, epoch, compiled=None):
     """One pass over the data; returns the epoch objective.
 
     That is the weight-averaged objective (loss + penalty) of each batch at
     the parameters its update started from; for full batch, ``J(theta)``
-    before the epoch's update.
+    before the epoch's update. ``compiled`` (from ``_kernels.epoch_runner``)
+    runs the same updates in one compiled call; this loop is the reference.
     """
     n = problem.n_samples
     order = epoch_order(n, plan.batch_size, plan.shuffle, plan.rng)
+    result = None if compiled is None else compiled(st, order)
+    if result is not None:
+        total, bad = result
+        if bad is not None:
+            _diverged(epoch, bad, plan)
+        return total / problem.sample_weight.sum()
     total = 0.0
     for idx in batches(n, plan.batch_size, order):
         total += _update(problem, plan, st, idx, epoch)
@@ -265,10 +282,11 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
     stopper = Stopper(plan, -np.inf if higher else np.inf)
     best_theta, converged, epoch = None, False, 0
     limit = DIVERGENCE_FACTOR * max(reference_objective, 1e-12)
+    compiled = _kernels.epoch_runner(problem, plan)
     for epoch in range(1, max_epochs + 1):
         start = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            obj = run_epoch(problem, plan, st, epoch)
+            obj = run_epoch(problem, plan, st, epoch, compiled)
         if not np.isfinite(obj) or obj > limit:
             _diverged(epoch, obj, plan)
         st.loss_curve.append(float(obj))
