@@ -445,7 +445,7 @@ def test_every_optimizer_penalty_and_batch_size(optimizer, penalty):
 
 # Adam with eta0=1 on raw features: one step moves every coefficient by ~1, so
 # predictions of targets ~17 are off by ~1000 — a training objective ~6000 times
-# that of predicting zero, returned as a fit.
+# that of predicting zero, which was once returned as a fit (regression example).
 _ADAM_ONE_BIG_STEP = (
     "regressor",
     np.array([[676.0, 400.0], [598.0, 2241.0], [687.0, -977.0], [595.0, -151.0],
