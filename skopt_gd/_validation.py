@@ -42,7 +42,7 @@ FLOAT_DTYPES = (np.float64, np.float32)
 
 
 def warn(message, category):
-    warnings.warn(message, category, stacklevel=5)  # user -> fit -> _fit -> train
+    warnings.warn(message, category, stacklevel=6)  # user, fit, _fit, _train, train
 
 
 def check_fit_data(X, y, *, multi_output, y_numeric):
