@@ -42,6 +42,7 @@ def _quiet_single_threaded():
     2-core runner are 5-20x slower with OpenBLAS threads spinning)."""
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message="With batch_size=1")  # weights act as 0/1
         yield
 
 

@@ -298,6 +298,8 @@ def fit_or_error(est, X, y, sw):
     """``(fitted estimator, None)`` or ``(None, ValueError)``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message="With batch_size=1")  # weights act as 0/1
+        warnings.filterwarnings("ignore", message="R\\^2 score is not well-defined")
         try:
             return est.fit(X, y, sample_weight=sw), None
         except ValueError as exc:
