@@ -281,7 +281,8 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
     higher = plan.score is not None
     stopper = Stopper(plan, -np.inf if higher else np.inf)
     best_theta, converged, epoch = None, False, 0
-    limit = DIVERGENCE_FACTOR * max(reference_objective, 1e-12)
+    floor = np.finfo(np.float64).tiny  # a unit-free floor: tiny targets diverge alike
+    limit = DIVERGENCE_FACTOR * max(reference_objective, floor)
     compiled = _kernels.epoch_runner(problem, plan)
     for epoch in range(1, max_epochs + 1):
         start = time.perf_counter()
@@ -303,7 +304,7 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
                 converged = True
                 break
             st.eta_base, stopper.count = new_rate, 0
-    _check_final(problem, plan, st, epoch, final_factor * max(reference_objective, 1e-12))
+    _check_final(problem, plan, st, epoch, final_factor * max(reference_objective, floor))
     if plan.score is None and _rising(st.loss_curve, plan.n_iter_no_change, reference_objective):
         _diverged(epoch, st.loss_curve[-1], plan)
     if not converged and plan.tol is not None and max_epochs > 1:

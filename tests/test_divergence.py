@@ -206,15 +206,8 @@ def test_the_suggested_remedy_works(optimizer):
     np.testing.assert_allclose(model.predict(X_RAW), exact.predict(X_RAW), rtol=1e-6)
 
 
-_FLOOR = pytest.mark.xfail(
-    strict=True, reason="core bug: the blow-up limit is DIVERGENCE/FINAL_FACTOR x "
-    "max(objective of the zero model, 1e-12); the absolute 1e-12 floor makes detection "
-    "depend on the units of y (tiny targets: a blown-up fit is returned, or caught later)")
-
-
 @pytest.mark.parametrize("scale, max_iter", [
-    pytest.param(1e-12, 1, marks=_FLOOR), pytest.param(1e-12, 3, marks=_FLOOR),
-    (1e-9, 1), pytest.param(1e-9, 3, marks=_FLOOR), (1e-6, 1), (1e-6, 3),
+    (1e-12, 1), (1e-12, 3), (1e-9, 1), (1e-9, 3), (1e-6, 1), (1e-6, 3),
     (1e6, 1), (1e6, 3), (1e12, 1), (1e12, 3),
 ])
 def test_divergence_does_not_depend_on_the_units_of_y(scale, max_iter):
