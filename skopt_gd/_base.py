@@ -21,6 +21,7 @@ from ._validation import (
 from .optimizers import OPTIMIZERS, Optimizer
 from .schedules import SCHEDULES, Schedule
 
+
 class BaseSGD(BaseEstimator):
     """Common machinery of :class:`SGDLinearRegressor` and :class:`SGDLogisticClassifier`."""
 
@@ -125,7 +126,8 @@ class BaseSGD(BaseEstimator):
         if batch == 1 and np.ptp(sw_tr[sw_tr > 0]) > 0:
             warn("With batch_size=1 each update is the weighted mean gradient of one sample, "
                  "so sample/class weights only decide which samples count (zero or not), not "
-                 "how much; use batch_size > 1 or None for weights to act.", UserWarning)
+                 "how much; use batch_size > 1 or None for weights to act.", UserWarning,
+                 stacklevel=4)  # user, fit / partial_fit, _fit, warn
         state = self._initial_state(optimizer, problem, n_outputs, first, partial)
         n_epochs, theta = self._train(problem, optimizer, schedule, state, partial=partial,
                                       reference=self._reference_objective(problem, state),

@@ -41,8 +41,9 @@ except ImportError:  # older scikit-learn: the same moves for numpy, torch, CuPy
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
-def warn(message, category):
-    warnings.warn(message, category, stacklevel=6)  # user, fit, _fit, _train, train
+def warn(message, category, stacklevel=6):
+    """Warn pointing at the user's call; the default suits user, fit, _fit, _train, train."""
+    warnings.warn(message, category, stacklevel=stacklevel)
 
 
 def check_fit_data(X, y, *, multi_output, y_numeric):
