@@ -88,6 +88,12 @@ def _jit(func=None, inline="never"):
 # one output or several, which loss) outside the loop: a branch inside the row
 # loop costs more than a short row. ``R`` holds one row per batch sample.
 @_jit(inline="always")
+def _row(order, q):
+    """Row ``q`` of the epoch: ``order[q]``, or ``q`` itself for an empty ``order``."""
+    return order[q] if order.shape[0] else q
+
+
+@_jit(inline="always")
 def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, nc,
               fit_intercept, R):
     """``R[r] = scale * x_i . theta[:d] + intercept`` (theta flat, row-major ``(d + 1, k)``)."""
@@ -96,7 +102,7 @@ def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, 
             R[r, c] = 0.0
     if sparse:
         for q in range(lo, hi):
-            i = order[q]
+            i = _row(order, q)
             if k == 1:
                 acc = 0.0
                 for p in range(indptr[i], indptr[i + 1]):
@@ -109,13 +115,13 @@ def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, 
                         R[q - lo, c] += x * theta[j * k + c]
     elif k == 1:
         for q in range(lo, hi):
-            i, acc = order[q], 0.0
+            i, acc = _row(order, q), 0.0
             for j in range(X.shape[1]):
                 acc += X[i, j] * theta[j]
             R[q - lo, 0] = acc
     else:
         for q in range(lo, hi):
-            i = order[q]
+            i = _row(order, q)
             for j in range(X.shape[1]):
                 x = X[i, j]
                 for c in range(k):
@@ -131,7 +137,7 @@ def _loss_rows(code, eps, R, Y, sw, order, lo, hi, total):
     gradient w.r.t. the raw predictions times ``sw_i / total``."""
     k, value = Y.shape[1], 0.0
     for q in range(lo, hi):
-        i, r = order[q], q - lo
+        i, r = _row(order, q), q - lo
         v, share = 0.0, sw[i] / total
         if code == 0:  # SquaredError
             for c in range(k):
@@ -173,7 +179,7 @@ def _axpy_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit_in
                out):
     """``out[:d, c] += sum_r G[r, c] x_i`` and ``out[d, c] += sum_r G[r, c]``."""
     for q in range(lo, hi):
-        i, r = order[q], q - lo
+        i, r = _row(order, q), q - lo
         if fit_intercept:
             for c in range(k):
                 out[nc + c] += G[r, c]
@@ -195,11 +201,12 @@ def _axpy_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit_in
 
 @_jit(inline="always")
 def _scatter_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit_intercept,
-                  eta, scale, theta):
-    """``v -= (eta / scale) G_r x_i`` and ``b -= eta G_r``; returns the change of ``||v||^2``."""
+                  eta, scale, theta, avg, ratio):
+    """``v -= (eta / scale) G_r x_i``, ``b -= eta G_r`` and ``u -= ratio * (change of v)``
+    (the lazy average); returns the change of ``||v||^2``."""
     dsq, step = 0.0, eta / scale
     for q in range(lo, hi):
-        i, r = order[q], q - lo
+        i, r = _row(order, q), q - lo
         if fit_intercept:
             for c in range(k):
                 theta[nc + c] -= eta * G[r, c]
@@ -207,23 +214,32 @@ def _scatter_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit
             for p in range(indptr[i], indptr[i + 1]):
                 x, j = data[p], indices[p]
                 for c in range(k):
-                    old = theta[j * k + c]
-                    theta[j * k + c] = old - step * x * G[r, c]
-                    dsq += (theta[j * k + c] - old) * (theta[j * k + c] + old)
-        elif k == 1:
+                    delta, old = step * x * G[r, c], theta[j * k + c]
+                    theta[j * k + c] = old - delta
+                    dsq += delta * (delta - 2.0 * old)
+                    avg[j * k + c] += ratio * delta
+        elif k == 1 and ratio == 0.0:
             s0 = step * G[r, 0]
             for j in range(X.shape[1]):
-                old = theta[j]
-                theta[j] = old - s0 * X[i, j]
-                dsq += (theta[j] - old) * (theta[j] + old)
+                delta, old = s0 * X[i, j], theta[j]
+                theta[j] = old - delta
+                dsq += delta * (delta - 2.0 * old)
         else:
             for j in range(X.shape[1]):
                 x = X[i, j]
                 for c in range(k):
-                    old = theta[j * k + c]
-                    theta[j * k + c] = old - step * x * G[r, c]
-                    dsq += (theta[j * k + c] - old) * (theta[j * k + c] + old)
+                    delta, old = step * x * G[r, c], theta[j * k + c]
+                    theta[j * k + c] = old - delta
+                    dsq += delta * (delta - 2.0 * old)
+                    avg[j * k + c] += ratio * delta
     return dsq
+
+
+@_jit(inline="always")
+def _materialize(avg, theta, nc, beta, alpha):
+    """Write the lazy average ``beta * u + alpha * v`` out explicitly into ``avg``."""
+    for j in range(nc):
+        avg[j] = beta * avg[j] + alpha * theta[j]
 
 
 @_jit(inline="always")
@@ -373,7 +389,7 @@ def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale,
     weighted loss gradients (w.r.t. raw, divided by the total) go to ``G``."""
     total = 0.0
     for q in range(lo, hi):
-        total += sw[order[q]]
+        total += sw[_row(order, q)]
     if not total > 0:
         return 0.0, total
     _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, Y.shape[1], scale, nc,
@@ -420,17 +436,19 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates, th
 
 @_jit
 def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates, theta,
-                  G, loss_code, eps, l2, d, fit_intercept, counters):
+                  avg, G, loss_code, eps, l2, d, fit_intercept, average, counters):
     """Plain SGD with an L2 (or no) penalty in O(non-zeros of the batch) per update.
 
     The coefficients are kept as ``scale * v`` (``v`` in ``theta``): the L2
     shrinkage of an update multiplies ``scale`` and only the batch's columns of
-    ``v`` change. ``sq`` tracks ``||v||^2`` for the objective.
+    ``v`` change; ``sq`` tracks ``||v||^2`` for the objective. Their running
+    average is kept as ``beta * u + alpha * v`` (``u`` in ``avg``): an update
+    changes the two scalars, and ``u`` only where ``v`` changed.
     """
     n, k = Y.shape
     nc = d * k
-    t, seen, t_start = int(counters[0]), counters[1], int(counters[0])
-    scale, epoch_value = 1.0, 0.0
+    t, seen, n_avg, t_start = int(counters[0]), counters[1], int(counters[2]), int(counters[0])
+    scale, epoch_value, beta, alpha = 1.0, 0.0, 1.0, 0.0
     sq = 2.0 * _penalty_value(theta, nc, 0.0, 1.0)
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
@@ -445,18 +463,70 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
         t += 1
         eta = rates[t - t_start - 1]
         new_scale = scale * (1.0 - eta * l2)
-        if abs(new_scale) < 1e-9:  # fold the scale into v before it underflows
+        # fold the scale into v before it underflows; sooner while averaging, where
+        # beta * u + alpha * v cancels to about |scale| / |its average| digits
+        if abs(new_scale) < (1e-3 if n_avg else 1e-9):
+            if n_avg:
+                _materialize(avg, theta, nc, beta, alpha)
+                beta, alpha = 1.0, 0.0
             for j in range(nc):
                 theta[j] *= new_scale
             sq, new_scale = 2.0 * _penalty_value(theta, nc, 0.0, 1.0), 1.0
         scale = new_scale
         sq += _scatter_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc,
-                            fit_intercept, eta, scale, theta)
+                            fit_intercept, eta, scale, theta, avg,
+                            alpha / beta if n_avg else 0.0)
         seen += hi - lo
         epoch_value += value
+        if average and seen >= average:
+            n_avg += 1
+            f = 1.0 - 1.0 / n_avg
+            beta, alpha = (1.0, scale) if n_avg == 1 else (beta * f, alpha * f + scale / n_avg)
+            for j in range(nc, nc + k if fit_intercept else nc):
+                avg[j] = theta[j] if n_avg == 1 else avg[j] + (theta[j] - avg[j]) / n_avg
+            if n_avg == 1:
+                for j in range(nc):
+                    avg[j] = 0.0
+            elif beta < 1e-6:  # keep u from growing like 1 / beta
+                _materialize(avg, theta, nc, beta, alpha)
+                beta, alpha = 1.0, 0.0
+    if n_avg:
+        _materialize(avg, theta, nc, beta, alpha)
     for j in range(nc):
         theta[j] *= scale
-    counters[0], counters[1], counters[3] = t, seen, epoch_value
+    counters[0], counters[1], counters[2], counters[3] = t, seen, n_avg, epoch_value
+
+
+def _jit_parallel(func):
+    if numba is None:
+        return func
+    return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True,
+                      fastmath={"reassoc", "contract"}, _nrt=False)(func)
+
+
+@_jit_parallel
+def _full_pass(X, data, indices, indptr, sparse, Y, sw, none, theta, nc, fit_intercept,
+               loss_code, eps, total, block, G, values, partial, want_grad):
+    """Loss sum and (optionally) mean gradient over all rows, one pass over X.
+
+    Thread ``t`` takes the ``t``-th contiguous share of the rows, in blocks of
+    ``block`` rows small enough to be read for the predictions and again for
+    the gradient while in cache; its sums go to ``values[t]`` and ``partial[t]``.
+    ``none`` is an empty row order (rows as stored).
+    """
+    n, k = Y.shape
+    threads = values.shape[0]
+    for t in numba.prange(threads):
+        value = 0.0
+        for lo in range(n * t // threads, n * (t + 1) // threads, block):
+            hi = min(lo + block, n * (t + 1) // threads)
+            _raw_rows(X, data, indices, indptr, sparse, none, lo, hi, theta, k, 1.0, nc,
+                      fit_intercept, G[t])
+            value += _loss_rows(loss_code, eps, G[t], Y, sw, none, lo, hi, total)
+            if want_grad:
+                _axpy_rows(X, data, indices, indptr, sparse, none, lo, hi, G[t], k, nc,
+                           fit_intercept, partial[t])
+        values[t] = value
 
 
 # ---- Python side: resolved once per fit, one call per epoch -----------------------
@@ -496,8 +566,7 @@ class CompiledEpochs:
             empty = np.zeros(0, dtype=np.int32)
             self.X, self.csr = X, (np.zeros(0, dtype), empty, empty)
         pen = problem.penalty
-        self.scaled = (self.opt_code == 0 and not plan.optimizer.momentum and not pen.l1
-                       and not plan.average)
+        self.scaled = self.opt_code == 0 and not plan.optimizer.momentum and not pen.l1
 
     def rates(self, t, count, eta0):
         """Learning rates of updates ``t + 1 .. t + count`` (``Schedule.rate``)."""
@@ -524,8 +593,8 @@ class CompiledEpochs:
 
     def _run(self, st, order):
         pb, n, bs = self.problem, self.problem.n_samples, self.plan.batch_size
-        if order is None:
-            order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+        if order is None:  # rows in their stored order
+            order = np.zeros(0, dtype=np.int32)
         if not st.theta.flags.c_contiguous:
             st.theta = np.ascontiguousarray(st.theta)
         theta, shape = st.theta.reshape(-1), st.theta.shape
@@ -533,22 +602,22 @@ class CompiledEpochs:
         counters = np.array([st.t, st.samples_seen, st.n_avg, 0.0, 0.0, 0.0])
         d, pen = pb.X.shape[1], pb.penalty
         G = np.zeros((bs, shape[1]))  # per-row loss gradients of a batch
+        avg = (np.zeros_like(theta) if st.avg_theta is None
+               else np.ascontiguousarray(st.avg_theta, dtype=theta.dtype).reshape(-1).copy())
         if self.scaled:
             _epoch_scaled(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, rates,
-                          theta, G, self.loss_code, self.eps, pen.l2, d, pb.fit_intercept,
-                          counters)
+                          theta, avg, G, self.loss_code, self.eps, pen.l2, d, pb.fit_intercept,
+                          self.plan.average, counters)
         else:
             bufs, flags, scal = self._pack(st)
-            avg = (np.zeros_like(theta) if st.avg_theta is None
-                   else np.ascontiguousarray(st.avg_theta, dtype=theta.dtype).reshape(-1))
             _epoch(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, rates, theta,
                    avg, np.zeros_like(theta), G, bufs, flags, scal, self.hyper, self.opt_code,
                    self.loss_code, self.eps, pen.l1, pen.l2, d, pb.fit_intercept,
                    self.plan.average, counters)
             self._unpack(st, bufs, flags, scal)
-            st.n_avg = int(counters[2])
-            if st.n_avg:
-                st.avg_theta = avg.reshape(shape)
+        st.n_avg = int(counters[2])
+        if st.n_avg:
+            st.avg_theta = avg.reshape(shape)
         st.t, st.samples_seen = int(counters[0]), int(counters[1])
         return float(counters[3]), (float(counters[5]) if counters[4] else None)
 
@@ -567,3 +636,34 @@ class CompiledEpochs:
                 st.opt_state[name] = bufs[b].reshape(st.theta.shape).copy()
         for s, name in enumerate(self.scalars):
             st.opt_state[name] = float(scal[s])
+
+
+def full_value_and_grad(problem, theta, want_grad=True):
+    """``Problem.batch_value_and_grad`` over all rows in one compiled pass (threads over
+    row shares), or ``None`` where the numpy blocks run instead."""
+    X = problem.X
+    if sp.issparse(X):
+        ok = X.format == "csr"
+    else:
+        ok = isinstance(X, np.ndarray) and X.flags.c_contiguous
+    loss = LOSS_KERNELS.get(type(problem.loss))
+    if not (ENABLED and ok and loss is not None and theta.flags.c_contiguous):
+        return None
+    sw = problem.sample_weight
+    total = sw.sum()
+    if not total > 0:
+        return 0.0, total, None
+    threads = min(numba.get_num_threads(), max(1, X.shape[0] // 1024))
+    block = max(8, (1 << 15) // (8 * max(X.shape[1], 1)))  # ~32 KiB of dense rows
+    flat, k = theta.reshape(-1), theta.shape[1]
+    dtype = X.dtype
+    Xd, csr = ((np.zeros((1, 1), dtype), (X.data, X.indices, X.indptr)) if sp.issparse(X)
+               else (X, (np.zeros(0, dtype), np.zeros(0, np.int32), np.zeros(0, np.int32))))
+    values = np.zeros(threads)
+    partial = np.zeros((threads, flat.size) if want_grad else (threads, 1), dtype)
+    _full_pass(Xd, *csr, sp.issparse(X), np.ascontiguousarray(problem.Y, dtype=dtype),
+               np.ascontiguousarray(sw, dtype=dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
+               problem.fit_intercept, loss[0], float(loss[1](problem.loss)), float(total),
+               block, np.zeros((threads, block, k)), values, partial, want_grad)
+    grad = partial.sum(axis=0).reshape(theta.shape) if want_grad else None
+    return float(values.sum()), total, grad

@@ -129,6 +129,7 @@ LOSS_DATA = {
 SETTINGS = {  # name -> (parameters, compiled kernel expected: scaled or generic)
     "sgd_l2": (dict(optimizer="sgd", penalty="l2", alpha=0.01), True),
     "sgd_none_noshuffle": (dict(optimizer="sgd", penalty=None, shuffle=False), True),
+    "sgd_l2_average": (dict(optimizer="sgd", penalty="l2", alpha=0.01, average=7), True),
     "adam_elasticnet": (dict(optimizer="adam", penalty="elasticnet", alpha=0.01), False),
     "momentum_l2_average": (dict(optimizer="momentum", penalty="l2", average=True), False),
 }
@@ -231,7 +232,7 @@ def test_dispatch_rules(monkeypatch):
     fit_both(est, X, y, monkeypatch)  # registered components: compiled
     for params, data in [
         (dict(optimizer=MySGD()), (X, y)),  # unregistered class
-        (dict(batch_size=None), (X, y)),  # full batch stays in BLAS
+        (dict(batch_size=None), (X, y)),  # full batch: one update per epoch, no epoch kernel
         ({}, (np.asfortranarray(X), y)),  # column-major rows
     ]:
         fit_both(_clone(est).set_params(**params), *data, monkeypatch, expect_kernel=False)
@@ -261,3 +262,58 @@ def test_compile_failure_falls_back_to_numpy(monkeypatch):
         fast = _clone(est).fit(X, y)
     assert _kernels.ENABLED is False
     np.testing.assert_array_equal(fast.coef_, ref.coef_)
+
+
+@pytest.mark.parametrize("kind", ["dense", "csr"])
+@pytest.mark.parametrize("eta0", [0.045, 0.05])  # L2 shrink 0.1 per update; 0.05: exactly 0
+def test_scaled_kernel_folds_a_vanishing_scale(kind, eta0, monkeypatch):
+    """Strong L2 shrinks ``scale`` below 1e-9 within an epoch: v and the lazy average
+    are rewritten explicitly, with the same result as the direct updates."""
+    X, y = regression(kind)
+    est = SGDLinearRegressor(penalty="l2", alpha=20.0,
+                             eta0=eta0, learning_rate="constant", batch_size=4, average=3,
+                             max_iter=2, tol=None, random_state=0)
+    fast, ref, calls = fit_both(est, X, y, monkeypatch)
+    assert set(calls) == {True}
+    assert_same(fast, ref)
+
+
+# ---- full batch: one compiled pass over all rows (threads over row shares) ------------
+def _count_full_passes(monkeypatch):
+    calls = []
+    full = _kernels.full_value_and_grad
+
+    def spy(*args, **kwargs):
+        out = full(*args, **kwargs)
+        if _kernels.ENABLED:
+            calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_kernels, "full_value_and_grad", spy)
+    return calls
+
+
+@pytest.mark.parametrize("kind", ["dense", "csr", "float32"])
+@pytest.mark.parametrize("loss", LOSS_DATA)
+def test_full_batch_pass(loss, kind, monkeypatch):
+    est, (X, y) = LOSS_DATA[loss](kind)
+    est.set_params(batch_size=None, optimizer="nesterov", learning_rate="constant", eta0=0.1,
+                   penalty="elasticnet", alpha=0.01, max_iter=4, tol=None)
+    calls = _count_full_passes(monkeypatch)
+    fast, ref, _ = fit_both(est, X, y, monkeypatch, expect_kernel=False)
+    assert calls and all(calls)  # every epoch and the final objective
+    assert_same(fast, ref, np.float32 if kind == "float32" else np.float64)
+
+
+@pytest.mark.parametrize("kind", ["dense", "csr"])
+def test_full_batch_pass_split_over_threads(kind, monkeypatch):
+    """Enough rows for every thread to get a share (and shares of unequal length)."""
+    rng = np.random.RandomState(7)
+    X = _layout(rng.randn(4099, 6), kind)
+    y = np.asarray(X @ rng.randn(6)).ravel() + 0.1 * rng.randn(4099)
+    w = rng.uniform(0, 2, size=len(y))
+    est = SGDLinearRegressor(batch_size=None, eta0=0.1, max_iter=3, tol=None)
+    calls = _count_full_passes(monkeypatch)
+    fast, ref, _ = fit_both(est, X, y, monkeypatch, sample_weight=w, expect_kernel=False)
+    assert calls and all(calls)
+    assert_same(fast, ref)
