@@ -83,6 +83,57 @@ def _jit(func=None, inline="never"):
                       fastmath={"reassoc", "contract"}, _nrt=False)(func)
 
 
+# ---- prefetching: a shuffled epoch reads rows at random; asking for the rows a few
+# iterations ahead overlaps their memory latency with the work on the current ones
+AHEAD = 16
+
+
+def _prefetch_intrinsic():
+    """``prefetch(array, *index)``: LLVM's prefetch of the element's cache line."""
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def prefetch(typingctx, arr, index):
+        def codegen(context, builder, signature, args):
+            aryty, idxty = signature.args
+            ary = context.make_array(aryty)(context, builder, args[0])
+            idx = [context.cast(builder, builder.extract_value(args[1], n), t, types.intp)
+                   for n, t in enumerate(idxty)]
+            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx,
+                                           wraparound=False)
+            i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+            fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p], fnty)
+            builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+            return context.get_dummy_value()
+        return types.void(arr, index), codegen
+    return prefetch
+
+
+_prefetch = _prefetch_intrinsic() if numba is not None else None
+
+
+@_jit(inline="always")
+def _prefetch_ahead(X, data, indices, indptr, sparse, order, q):
+    """Prefetch row ``order[q + AHEAD]`` (its first 512 bytes; for CSR its ``indptr``
+    entry, and the non-zeros of row ``order[q + AHEAD // 2]``)."""
+    if q + AHEAD < order.shape[0]:
+        i = order[q + AHEAD]
+        if sparse:
+            _prefetch(indptr, (i,))
+            p = indptr[order[q + AHEAD // 2]]
+            _prefetch(data, (p,))
+            _prefetch(indices, (p,))
+        else:
+            d = X.shape[1]
+            for j in range(0, min(d, 64), 8):
+                _prefetch(X, (i, j))
+            if d <= 64:  # a short row may straddle one more cache line
+                _prefetch(X, (i, d - 1))
+
+
 # ---- the rows of a batch: predictions, loss gradients, accumulation --------------
 # Each helper loops over rows ``order[lo:hi]`` with its branches (CSR or dense,
 # one output or several, which loss) outside the loop: a branch inside the row
@@ -102,6 +153,7 @@ def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, 
             R[r, c] = 0.0
     if sparse:
         for q in range(lo, hi):
+            _prefetch_ahead(X, data, indices, indptr, sparse, order, q)
             i = _row(order, q)
             if k == 1:
                 acc = 0.0
@@ -115,12 +167,14 @@ def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, 
                         R[q - lo, c] += x * theta[j * k + c]
     elif k == 1:
         for q in range(lo, hi):
+            _prefetch_ahead(X, data, indices, indptr, sparse, order, q)
             i, acc = _row(order, q), 0.0
             for j in range(X.shape[1]):
                 acc += X[i, j] * theta[j]
             R[q - lo, 0] = acc
     else:
         for q in range(lo, hi):
+            _prefetch_ahead(X, data, indices, indptr, sparse, order, q)
             i = _row(order, q)
             for j in range(X.shape[1]):
                 x = X[i, j]
@@ -529,6 +583,55 @@ def _full_pass(X, data, indices, indptr, sparse, Y, sw, none, theta, nc, fit_int
         values[t] = value
 
 
+# ---- the row order of a shuffled epoch: RandomState.shuffle, compiled -----------------
+@_jit
+def _mt19937_twist(key):
+    """Refill the 624 words of an MT19937 state (numpy's ``mt19937_gen``)."""
+    for i in range(624):
+        y = (int(key[i]) & 0x80000000) | (int(key[(i + 1) % 624]) & 0x7FFFFFFF)
+        key[i] = int(key[(i + 397) % 624]) ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
+
+
+@_jit
+def _mt19937_shuffle(order, key, pos):
+    """``RandomState.shuffle(order)`` drawing from the MT19937 state ``(key, pos)``:
+    the same bounded draws (mask and reject) and swaps; returns the new ``pos``."""
+    for i in range(order.shape[0] - 1, 0, -1):
+        mask = i
+        for shift in (1, 2, 4, 8, 16):
+            mask |= mask >> shift
+        while True:
+            if pos == 624:
+                _mt19937_twist(key)
+                pos = 0
+            y = int(key[pos])
+            pos += 1
+            y ^= y >> 11
+            y ^= (y << 7) & 0x9D2C5680
+            y ^= (y << 15) & 0xEFC60000
+            y ^= y >> 18
+            if y & mask <= i:
+                break
+        j = y & mask
+        order[i], order[j] = order[j], order[i]
+    return pos
+
+
+def permutation(n, rng):
+    """``rng.permutation(n)``, bit for bit, with ``rng`` advanced the same, as int32
+    where it fits: the shuffle compiled (~3x faster) for a legacy MT19937 ``rng``."""
+    order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    state = rng.get_state(legacy=False)
+    if numba is None or state["bit_generator"] != "MT19937" or n >= 2**31:
+        rng.shuffle(order)
+        return order
+    key = np.array(state["state"]["key"], dtype=np.uint32)
+    state["state"]["pos"] = _mt19937_shuffle(order, key, int(state["state"]["pos"]))
+    state["state"]["key"] = key
+    rng.set_state(state)
+    return order
+
+
 # ---- Python side: resolved once per fit, one call per epoch -----------------------
 def epoch_runner(problem, plan):
     """A compiled replacement of the numpy epoch for this fit, or ``None``."""
@@ -566,7 +669,10 @@ class CompiledEpochs:
             empty = np.zeros(0, dtype=np.int32)
             self.X, self.csr = X, (np.zeros(0, dtype), empty, empty)
         pen = problem.penalty
-        self.scaled = self.opt_code == 0 and not plan.optimizer.momentum and not pen.l1
+        # w = scale * v pays where an update touches few coefficients: sparse rows or
+        # dense batches of a few rows (else the plain per-update pass is as cheap)
+        self.scaled = (self.opt_code == 0 and not plan.optimizer.momentum and not pen.l1
+                       and (self.sparse or plan.batch_size < 8))
 
     def rates(self, t, count, eta0):
         """Learning rates of updates ``t + 1 .. t + count`` (``Schedule.rate``)."""

@@ -176,14 +176,12 @@ def epoch_order(n, batch_size, shuffle, rng):
     """Row order of one epoch: a fresh permutation when shuffling mini-batches, else None.
 
     A full batch needs no order (its gradient is a sum), so it neither draws
-    from ``rng`` nor copies X. The permutation is ``rng.permutation(n)``'s,
-    drawn into an int32 array where it fits (half the memory).
+    from ``rng`` nor copies X. The permutation is ``rng.permutation(n)``'s
+    (``_kernels.permutation``: compiled, int32 where it fits).
     """
     if not shuffle or batch_size >= n:
         return None
-    order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
-    rng.shuffle(order)
-    return order
+    return _kernels.permutation(n, rng)
 
 
 def batches(n, batch_size, order):

@@ -143,15 +143,16 @@ def test_losses_layouts_and_kernels(loss, setting, kind, monkeypatch):
     params, scaled = SETTINGS[setting]
     est.set_params(batch_size=5, eta0=0.05, max_iter=3, tol=None, random_state=1, **params)
     fast, ref, calls = fit_both(est, X, y, monkeypatch)
-    assert set(calls) == {scaled}
+    assert set(calls) == {scaled}  # batch_size=5 < 8: dense rows take the scaled kernel too
     assert_same(fast, ref, np.float32 if kind == "float32" else np.float64)
 
 
 # ---- batch sizes, weights, intercept, schedules, continuation -----------------------------
+@pytest.mark.parametrize("kind", ["dense", "csr"])
 @pytest.mark.parametrize("batch_size", [1, 2, 8, 52])
 @pytest.mark.parametrize("optimizer", ["sgd", "nadam"])
-def test_batch_sizes_with_zero_weight_batches(batch_size, optimizer, monkeypatch):
-    X, y = regression("csr")
+def test_batch_sizes_with_zero_weight_batches(batch_size, optimizer, kind, monkeypatch):
+    X, y = regression(kind)
     sw = np.random.RandomState(3).uniform(0.5, 2.0, size=len(y))
     sw[10:20] = 0.0  # whole batches of zero weight are skipped without an update
     est = SGDLinearRegressor(optimizer=optimizer, batch_size=batch_size, eta0=0.01,
@@ -317,3 +318,22 @@ def test_full_batch_pass_split_over_threads(kind, monkeypatch):
     fast, ref, _ = fit_both(est, X, y, monkeypatch, sample_weight=w, expect_kernel=False)
     assert calls and all(calls)
     assert_same(fast, ref)
+
+
+# ---- the shuffled row order ------------------------------------------------------------
+@pytest.mark.parametrize("n", [1, 2, 3, 624, 625, 5000])
+@pytest.mark.parametrize("draws_before", [0, 1, 700])
+def test_permutation_is_randomstate_permutation_bit_for_bit(n, draws_before):
+    """The compiled shuffle makes MT19937's draws: same order, same state after."""
+    ours, ref = np.random.RandomState(11), np.random.RandomState(11)
+    ours.random_sample(draws_before), ref.random_sample(draws_before)
+    order = _kernels.permutation(n, ours)
+    assert order.dtype == np.int32
+    np.testing.assert_array_equal(order, ref.permutation(n))
+    assert ours.randint(2**31) == ref.randint(2**31) and ours.randn() == ref.randn()
+
+
+def test_permutation_of_other_bit_generators_uses_their_shuffle():
+    ours = np.random.RandomState(np.random.PCG64(3))
+    ref = np.random.RandomState(np.random.PCG64(3))
+    np.testing.assert_array_equal(_kernels.permutation(100, ours), ref.permutation(100))
