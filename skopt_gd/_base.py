@@ -92,7 +92,9 @@ class BaseSGD(BaseEstimator):
             raise ValueError("Found array with 0 sample(s); fitting needs at least 1.")
         sw = check_weights(sample_weight, X)
         Y, target_info = self._encode(y, X.dtype, reset=reset, classes=classes)
-        sw = sw * self._class_weights(y, target_info, partial)
+        class_weight = self._class_weights(y, target_info, partial)
+        if not (np.isscalar(class_weight) and class_weight == 1.0):  # no n-sized copy for 1.0
+            sw = sw * class_weight
         if not sw.sum() > 0:
             raise ValueError("sample_weight times class_weight sums to zero.")
         return X, y, Y, sw, target_info, names
@@ -178,8 +180,10 @@ class BaseSGD(BaseEstimator):
 
     def _reference_objective(self, problem, state):
         """Objective at theta = 0 (and at the starting point when warm): the blow-up scale."""
-        s = problem.sample_weight
-        zero = float(problem.loss.value(np.zeros_like(problem.Y), problem.Y) @ s) / s.sum()
+        s, Y = problem.sample_weight, problem.Y
+        step = max(1, (1 << 16) // Y.shape[1])  # in row blocks: no n-sized temporaries
+        zero = sum(float(problem.loss.value(np.zeros_like(Y[lo:lo + step]), Y[lo:lo + step])
+                         @ s[lo:lo + step]) for lo in range(0, len(Y), step)) / s.sum()
         if state.loss_curve:  # partial_fit continuing: the last epoch's objective
             return max(zero, state.loss_curve[-1])
         if np.any(state.theta):  # warm start: a poor starting fit is not a divergence

@@ -63,7 +63,13 @@ def check_fit_data(X, y, *, multi_output, y_numeric):
 
 
 def check_weights(sample_weight, X):
-    """Validated sample weights (non-negative, finite, right length, not all zero)."""
+    """Validated sample weights (non-negative, finite, right length, not all zero).
+
+    No weights give a read-only, zero-stride view of a single 1.0 (no n-sized array):
+    the compiled kernels read it as "uniform", numpy code broadcasts it as usual.
+    """
+    if sample_weight is None:
+        return np.broadcast_to(np.ones(1, dtype=X.dtype), (X.shape[0],))
     sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
     if not np.isfinite(sw).all():
         raise ValueError("sample_weight contains NaN or infinity.")
