@@ -32,7 +32,7 @@ from ._penalties import ElasticNet
 from .optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, NAdam, RMSprop
 from .schedules import Adaptive, Constant, Exponential, InvScaling, Optimal, Step
 
-try:  # numba is a dependency; without it (or if it breaks) the numpy loop runs
+try:  # numba is a dependency; if it cannot load, the numpy loop runs
     import numba
 except Exception:  # pragma: no cover - exercised only without numba
     numba = None
@@ -139,6 +139,12 @@ def _prefetch_ahead(X, data, indices, indptr, sparse, order, q):
 # one output or several, which loss) outside the loop: a branch inside the row
 # loop costs more than a short row. ``R`` holds one row per batch sample.
 @_jit(inline="always")
+def _w(sw, i):
+    """Weight of row ``i``; a length-1 ``sw`` means every row weighs ``sw[0]``."""
+    return sw[i] if sw.shape[0] != 1 else sw[0]
+
+
+@_jit(inline="always")
 def _row(order, q):
     """Row ``q`` of the epoch: ``order[q]``, or ``q`` itself for an empty ``order``."""
     return order[q] if order.shape[0] else q
@@ -192,7 +198,7 @@ def _loss_rows(code, eps, R, Y, sw, order, lo, hi, total):
     k, value = Y.shape[1], 0.0
     for q in range(lo, hi):
         i, r = _row(order, q), q - lo
-        v, share = 0.0, sw[i] / total
+        v, share = 0.0, _w(sw, i) / total
         if code == 0:  # SquaredError
             for c in range(k):
                 e = R[r, c] - Y[i, c]
@@ -224,7 +230,7 @@ def _loss_rows(code, eps, R, Y, sw, order, lo, hi, total):
             for c in range(k):
                 v -= R[r, c] * Y[i, c]
                 R[r, c] = (math.exp(R[r, c] - m) / se - Y[i, c]) * share
-        value += sw[i] * v
+        value += _w(sw, i) * v
     return value
 
 
@@ -443,7 +449,7 @@ def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale,
     weighted loss gradients (w.r.t. raw, divided by the total) go to ``G``."""
     total = 0.0
     for q in range(lo, hi):
-        total += sw[_row(order, q)]
+        total += _w(sw, _row(order, q))
     if not total > 0:
         return 0.0, total
     _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, Y.shape[1], scale, nc,
@@ -451,9 +457,31 @@ def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale,
     return _loss_rows(loss_code, eps, G, Y, sw, order, lo, hi, total), total
 
 
+@_jit(inline="always")
+def _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta, nc,
+                fit_intercept, loss_code, eps, G, grad):
+    """Loss sum and weight total of rows ``order[lo:hi]``; their mean loss gradient is
+    added to ``grad``. Rows go in blocks of ``block``, each read for its predictions and
+    again for the gradient while still in cache: one pass over the batch's memory."""
+    total = 0.0
+    for q in range(lo, hi):
+        total += _w(sw, _row(order, q))
+    if not total > 0:
+        return 0.0, total
+    k, value = Y.shape[1], 0.0
+    for blo in range(lo, hi, block):
+        bhi = min(blo + block, hi)
+        _raw_rows(X, data, indices, indptr, sparse, order, blo, bhi, theta, k, 1.0, nc,
+                  fit_intercept, G)
+        value += _loss_rows(loss_code, eps, G, Y, sw, order, blo, bhi, total)
+        _axpy_rows(X, data, indices, indptr, sparse, order, blo, bhi, G, k, nc, fit_intercept,
+                   grad)
+    return value, total
+
+
 @_jit
-def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates, theta, avg,
-           grad, G, bufs, flags, scal, hyper, opt_code, loss_code, eps, l1, l2, d,
+def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, rates, theta,
+           avg, grad, G, bufs, flags, scal, hyper, opt_code, loss_code, eps, l1, l2, d,
            fit_intercept, average, counters):
     """The updates of one epoch (``_loop._update``, in order). ``counters`` (in/out):
     t, samples seen, n_avg, epoch objective sum, diverged flag, diverging value."""
@@ -464,15 +492,13 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates, th
     epoch_value = 0.0
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
-        value, total = _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta,
-                              1.0, nc, fit_intercept, loss_code, eps, G)
+        value, total = _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi,
+                                   block, theta, nc, fit_intercept, loss_code, eps, G, grad)
         if not total > 0:
             continue
         if not math.isfinite(value):
             counters[4], counters[5] = 1.0, value
             break
-        _axpy_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit_intercept,
-                   grad)
         if l1 != 0.0 or l2 != 0.0:
             value += total * (l1 * a + 0.5 * l2 * b)
         t += 1
@@ -633,6 +659,13 @@ def permutation(n, rng):
 
 
 # ---- Python side: resolved once per fit, one call per epoch -----------------------
+def _weights(sw, dtype):
+    """Contiguous weights for the kernels; uniform ones (a zero-stride view) as one value."""
+    if sw.ndim == 1 and sw.shape[0] > 1 and sw.strides[0] == 0:
+        sw = sw[:1]
+    return np.ascontiguousarray(sw, dtype=dtype)
+
+
 def epoch_runner(problem, plan):
     """A compiled replacement of the numpy epoch for this fit, or ``None``."""
     X = problem.X
@@ -661,13 +694,16 @@ class CompiledEpochs:
         self.loss_code, self.eps = loss[0], float(loss[1](problem.loss))
         X, dtype = problem.X, problem.X.dtype
         self.Y = np.ascontiguousarray(problem.Y, dtype=dtype)
-        self.sw = np.ascontiguousarray(problem.sample_weight, dtype=dtype)
+        self.sw = _weights(problem.sample_weight, dtype)
         self.sparse = sp.issparse(X)
         if self.sparse:
             self.X, self.csr = np.zeros((1, 1), dtype), (X.data, X.indices, X.indptr)
         else:
             empty = np.zeros(0, dtype=np.int32)
             self.X, self.csr = X, (np.zeros(0, dtype), empty, empty)
+        # dense rows per cache block of a batch (~32 KiB); CSR rows are short: whole batch
+        self.block = plan.batch_size if self.sparse else max(
+            8, (1 << 15) // (X.itemsize * max(X.shape[1], 1)))
         pen = problem.penalty
         # w = scale * v pays where an update touches few coefficients: sparse rows or
         # dense batches of a few rows (else the plain per-update pass is as cheap)
@@ -716,8 +752,9 @@ class CompiledEpochs:
                           self.plan.average, counters)
         else:
             bufs, flags, scal = self._pack(st)
-            _epoch(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, rates, theta,
-                   avg, np.zeros_like(theta), G, bufs, flags, scal, self.hyper, self.opt_code,
+            _epoch(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, self.block,
+                   rates, theta, avg, np.zeros_like(theta), G, bufs, flags, scal, self.hyper,
+                   self.opt_code,
                    self.loss_code, self.eps, pen.l1, pen.l2, d, pb.fit_intercept,
                    self.plan.average, counters)
             self._unpack(st, bufs, flags, scal)
@@ -768,7 +805,7 @@ def full_value_and_grad(problem, theta, want_grad=True):
     values = np.zeros(threads)
     partial = np.zeros((threads, flat.size) if want_grad else (threads, 1), dtype)
     _full_pass(Xd, *csr, sp.issparse(X), np.ascontiguousarray(problem.Y, dtype=dtype),
-               np.ascontiguousarray(sw, dtype=dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
+               _weights(sw, dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
                problem.fit_intercept, loss[0], float(loss[1](problem.loss)), float(total),
                block, np.zeros((threads, block, k)), values, partial, want_grad)
     grad = partial.sum(axis=0).reshape(theta.shape) if want_grad else None
