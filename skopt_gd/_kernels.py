@@ -115,6 +115,18 @@ def _prefetch_intrinsic():
 _prefetch = _prefetch_intrinsic() if numba is not None else None
 
 
+def _jit_parallel(func):
+    if numba is None:
+        return func
+    return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True,
+                      fastmath={"reassoc", "contract"}, _nrt=False)(func)
+
+
+PARALLEL_MIN = 1 << 16
+"""Dense batches of at least this many entries (rows x features) share their gradient
+among numba's threads; smaller ones cost more to hand out than they save."""
+
+
 @_jit(inline="always")
 def _prefetch_ahead(X, data, indices, indptr, sparse, order, q):
     """Prefetch row ``order[q + AHEAD]`` (its first 512 bytes; for CSR its ``indptr``
@@ -479,10 +491,53 @@ def _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, t
     return value, total
 
 
+@_jit_parallel
+def _batch_grad_threads(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta,
+                        nc, fit_intercept, loss_code, eps, total, Gt, partial, values):
+    """``_batch_grad``'s blocks for a large dense batch, its rows shared out among
+    ``values.shape[0]`` threads: thread ``t``'s loss sum goes to ``values[t]``, its
+    gradient share is added to ``partial[t]``."""
+    threads, k = values.shape[0], Y.shape[1]
+    for t in numba.prange(threads):
+        value = 0.0
+        for blo in range(lo + (hi - lo) * t // threads, lo + (hi - lo) * (t + 1) // threads,
+                         block):
+            bhi = min(blo + block, lo + (hi - lo) * (t + 1) // threads)
+            _raw_rows(X, data, indices, indptr, sparse, order, blo, bhi, theta, k, 1.0, nc,
+                      fit_intercept, Gt[t])
+            value += _loss_rows(loss_code, eps, Gt[t], Y, sw, order, blo, bhi, total)
+            _axpy_rows(X, data, indices, indptr, sparse, order, blo, bhi, Gt[t], k, nc,
+                       fit_intercept, partial[t])
+        values[t] = value
+
+
+@_jit(inline="always")
+def _batch_grad_shared(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta,
+                       nc, fit_intercept, loss_code, eps, G, grad, Gt, partial, values):
+    """``_batch_grad``, on ``values.shape[0]`` threads when there are several."""
+    if values.shape[0] < 2:
+        return _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block,
+                           theta, nc, fit_intercept, loss_code, eps, G, grad)
+    total = 0.0
+    for q in range(lo, hi):
+        total += _w(sw, _row(order, q))
+    if not total > 0:
+        return 0.0, total
+    _batch_grad_threads(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta,
+                        nc, fit_intercept, loss_code, eps, total, Gt, partial, values)
+    value = 0.0
+    for t in range(values.shape[0]):
+        value += values[t]
+        for j in range(grad.shape[0]):
+            grad[j] += partial[t, j]
+            partial[t, j] = 0.0
+    return value, total
+
+
 @_jit
 def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, rates, theta,
-           avg, grad, G, bufs, flags, scal, hyper, opt_code, loss_code, eps, l1, l2, d,
-           fit_intercept, average, counters):
+           avg, grad, G, Gt, partial, values, bufs, flags, scal, hyper, opt_code, loss_code,
+           eps, l1, l2, d, fit_intercept, average, counters):
     """The updates of one epoch (``_loop._update``, in order). ``counters`` (in/out):
     t, samples seen, n_avg, epoch objective sum, diverged flag, diverging value."""
     n, k = Y.shape
@@ -492,8 +547,9 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
     epoch_value = 0.0
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
-        value, total = _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi,
-                                   block, theta, nc, fit_intercept, loss_code, eps, G, grad)
+        value, total = _batch_grad_shared(X, data, indices, indptr, sparse, Y, sw, order, lo,
+                                          hi, block, theta, nc, fit_intercept, loss_code, eps,
+                                          G, grad, Gt, partial, values)
         if not total > 0:
             continue
         if not math.isfinite(value):
@@ -575,13 +631,6 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
     for j in range(nc):
         theta[j] *= scale
     counters[0], counters[1], counters[2], counters[3] = t, seen, n_avg, epoch_value
-
-
-def _jit_parallel(func):
-    if numba is None:
-        return func
-    return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True,
-                      fastmath={"reassoc", "contract"}, _nrt=False)(func)
 
 
 @_jit_parallel
@@ -752,9 +801,14 @@ class CompiledEpochs:
                           self.plan.average, counters)
         else:
             bufs, flags, scal = self._pack(st)
+            threads = 1
+            if not self.sparse and bs * d >= PARALLEL_MIN:
+                threads = numba.get_num_threads()
+            Gt = np.zeros((threads, self.block, shape[1]))
+            partial = np.zeros((threads, theta.size), dtype=theta.dtype)
             _epoch(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, self.block,
-                   rates, theta, avg, np.zeros_like(theta), G, bufs, flags, scal, self.hyper,
-                   self.opt_code,
+                   rates, theta, avg, np.zeros_like(theta), G, Gt, partial, np.zeros(threads),
+                   bufs, flags, scal, self.hyper, self.opt_code,
                    self.loss_code, self.eps, pen.l1, pen.l2, d, pb.fit_intercept,
                    self.plan.average, counters)
             self._unpack(st, bufs, flags, scal)

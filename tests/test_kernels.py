@@ -320,6 +320,45 @@ def test_full_batch_pass_split_over_threads(kind, monkeypatch):
     assert_same(fast, ref)
 
 
+@pytest.mark.parametrize("loss", ["squared_error", "multi_output", "binary", "multinomial"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_large_batches_shared_over_threads(loss, optimizer, monkeypatch):
+    """Dense mini-batches above PARALLEL_MIN entries split their rows among threads
+    (lowered here so small data takes that path): same fit as the numpy loop, with
+    weights, an odd batch size (uneven shares) and a short last batch."""
+    monkeypatch.setattr(_kernels, "PARALLEL_MIN", 1)
+    threads = []
+    epoch = _kernels._epoch
+
+    def spy(*args):
+        threads.append(args[17].shape[0])  # ``values``: one loss sum per thread
+        return epoch(*args)
+
+    monkeypatch.setattr(_kernels, "_epoch", spy)
+    est, (X, y) = LOSS_DATA[loss]("dense")
+    est.set_params(optimizer=optimizer, batch_size=11, eta0=0.05, max_iter=3, tol=None,
+                   penalty="l2", alpha=0.01, random_state=2)
+    w = np.random.RandomState(5).uniform(0.2, 2.0, size=len(y))
+    fast, ref, calls = fit_both(est, X, y, monkeypatch, sample_weight=w)
+    assert calls == [False] * 3  # generic kernel, three epochs
+    assert threads == [_kernels.numba.get_num_threads()] * 3
+    assert_same(fast, ref)
+
+
+@pytest.mark.parametrize("kind", ["dense", "csr"])
+@pytest.mark.parametrize("batch_size", [1, 16, None])
+def test_no_weights_equal_unit_weights_exactly(kind, batch_size):
+    """``sample_weight=None`` is stored as one shared 1.0 (no n-sized array); the fit is
+    bit for bit the fit with explicit ones."""
+    X, y = classification(kind, classes=3)
+    est = SGDLogisticClassifier(batch_size=batch_size, max_iter=3, tol=None, random_state=0)
+    a = _clone(est).fit(X, y)
+    b = _clone(est).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.intercept_, b.intercept_)
+    np.testing.assert_array_equal(a.loss_curve_, b.loss_curve_)
+
+
 # ---- the shuffled row order ------------------------------------------------------------
 @pytest.mark.parametrize("n", [1, 2, 3, 624, 625, 5000])
 @pytest.mark.parametrize("draws_before", [0, 1, 700])
