@@ -29,7 +29,8 @@ def traced(contender, ds, j_star, budget):
     for c in settings:
         def make(k, c=c):
             return contender.make(ds, k) if c is None else contender.make(ds, k, c=c)
-        points, est = timing.trajectory(make, ds, j_star * (1 + TARGET_01), budget)
+        points, est = timing.trajectory(make, ds, j_star * (1 + TARGET_01), budget,
+                                        stall="defaults" not in contender.name)
         res = Result(contender.name, points, setting="" if c is None else f"c = {c:g}")
         res.make, res.est = make, est
         if best is None or _rank(res, j_star) < _rank(best, j_star):

@@ -90,9 +90,11 @@ def epochs():
         k = k + 1 if k < 4 else k + k // 2 if k & (k - 1) == 0 else k + k // 3
 
 
-def trajectory(make, ds, stop_below, budget):
+def trajectory(make, ds, stop_below, budget, stall=True):
     """Fits of increasing ``max_iter`` until the objective is below ``stop_below``,
-    the fit stops by itself, it stalls, diverges, or the fits took ``budget`` seconds."""
+    the fit stops by itself, it stalls (with ``stall``; not for a contender with its
+    own stopping rule, whose plateaus end in a rate cut), diverges, or the fits took
+    ``budget`` seconds."""
     points, est, spent = [], None, 0.0
     for k in epochs():
         try:
@@ -104,7 +106,7 @@ def trajectory(make, ds, stop_below, budget):
         last = points[-1]
         # stalled: no 0.1 % gain over the last 6 fits (about 4x the epochs), long enough
         # for an adaptive schedule to notice its plateau and cut the rate
-        stalled = len(points) >= 6 and last.objective >= 0.999 * points[-6].objective
+        stalled = stall and len(points) >= 6 and last.objective >= 0.999 * points[-6].objective
         if (last.objective <= stop_below or last.epochs < k or spent > budget or stalled
                 or not np.isfinite(last.objective)):
             break

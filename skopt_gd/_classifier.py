@@ -152,10 +152,11 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
             raise ValueError(f"y contains labels {unknown.tolist()!r} not in classes "
                              f"{classes_.tolist()!r}; pass every label in classes= on the "
                              "first partial_fit call.")
-        idx = np.searchsorted(classes_, y)
-        if len(classes_) == 2:
-            Y = (idx == 1).astype(dtype)[:, None]
+        if len(classes_) == 2:  # no n-sized index array: one byte per row, then Y
+            Y = np.empty((len(y), 1), dtype=dtype)
+            Y[:, 0] = np.asarray(y == classes_[1], dtype=bool)
         else:
+            idx = np.searchsorted(classes_, y)
             Y = np.zeros((len(y), len(classes_)), dtype=dtype)
             Y[np.arange(len(y)), idx] = 1.0
         return Y, classes_
