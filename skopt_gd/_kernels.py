@@ -21,7 +21,9 @@ an update costs O(non-zeros of its rows), not O(n_features): what makes a
 sparse epoch O(nnz) and a per-sample dense epoch as cheap as scikit-learn's.
 """
 
+import contextlib
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -120,6 +122,22 @@ def _jit_parallel(func):
         return func
     return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True,
                       fastmath={"reassoc", "contract"}, _nrt=False)(func)
+
+
+_LAUNCH_LOCK = threading.Lock()
+
+
+def _parallel_launch():
+    """Context for a call that starts numba threads. numba's fallback "workqueue" layer
+    aborts the process when two Python threads launch at once (e.g. fits under
+    joblib's threading backend), so launches take turns there and while the layer is
+    not yet known; the "tbb" and "omp" layers are thread-safe and run freely."""
+    try:
+        if numba.threading_layer() in ("tbb", "omp"):
+            return contextlib.nullcontext()
+    except ValueError:  # no parallel launch yet: the layer is chosen on the first
+        pass
+    return _LAUNCH_LOCK
 
 
 PARALLEL_MIN = 1 << 16
@@ -806,11 +824,12 @@ class CompiledEpochs:
                 threads = numba.get_num_threads()
             Gt = np.zeros((threads, self.block, shape[1]))
             partial = np.zeros((threads, theta.size), dtype=theta.dtype)
-            _epoch(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, self.block,
-                   rates, theta, avg, np.zeros_like(theta), G, Gt, partial, np.zeros(threads),
-                   bufs, flags, scal, self.hyper, self.opt_code,
-                   self.loss_code, self.eps, pen.l1, pen.l2, d, pb.fit_intercept,
-                   self.plan.average, counters)
+            with _parallel_launch() if threads > 1 else contextlib.nullcontext():
+                _epoch(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, self.block,
+                       rates, theta, avg, np.zeros_like(theta), G, Gt, partial,
+                       np.zeros(threads), bufs, flags, scal, self.hyper, self.opt_code,
+                       self.loss_code, self.eps, pen.l1, pen.l2, d, pb.fit_intercept,
+                       self.plan.average, counters)
             self._unpack(st, bufs, flags, scal)
         st.n_avg = int(counters[2])
         if st.n_avg:
@@ -858,9 +877,10 @@ def full_value_and_grad(problem, theta, want_grad=True):
                else (X, (np.zeros(0, dtype), np.zeros(0, np.int32), np.zeros(0, np.int32))))
     values = np.zeros(threads)
     partial = np.zeros((threads, flat.size) if want_grad else (threads, 1), dtype)
-    _full_pass(Xd, *csr, sp.issparse(X), np.ascontiguousarray(problem.Y, dtype=dtype),
-               _weights(sw, dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
-               problem.fit_intercept, loss[0], float(loss[1](problem.loss)), float(total),
-               block, np.zeros((threads, block, k)), values, partial, want_grad)
+    with _parallel_launch():
+        _full_pass(Xd, *csr, sp.issparse(X), np.ascontiguousarray(problem.Y, dtype=dtype),
+                   _weights(sw, dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
+                   problem.fit_intercept, loss[0], float(loss[1](problem.loss)), float(total),
+                   block, np.zeros((threads, block, k)), values, partial, want_grad)
     grad = partial.sum(axis=0).reshape(theta.shape) if want_grad else None
     return float(values.sum()), total, grad

@@ -123,3 +123,35 @@ def test_independent_estimators_fit_concurrently_equal_serial_fits():
         assert_array_equal(a.coef_, b.coef_)
         assert_array_equal(a.intercept_, b.intercept_)
         assert a.loss_curve_ == b.loss_curve_
+
+
+WORKQUEUE_SCRIPT = """
+import numpy as np
+from concurrent.futures import ThreadPoolExecutor
+from skopt_gd import SGDLinearRegressor, _kernels
+_kernels.PARALLEL_MIN = 1  # every mini-batch launches threads too
+rng = np.random.RandomState(0)
+X = rng.randn(3000, 8); y = X @ rng.randn(8) + 0.1 * rng.randn(3000)
+configs = [dict(batch_size=b, eta0=e) for b in (None, 64) for e in (0.01, 0.05)] * 3
+fit = lambda c: SGDLinearRegressor(max_iter=5, tol=None, random_state=0, **c).fit(X, y).coef_
+serial = [fit(c) for c in configs]
+with ThreadPoolExecutor(6) as pool:
+    threaded = list(pool.map(fit, configs))
+assert all(np.array_equal(a, b) for a, b in zip(serial, threaded))
+import numba
+print(numba.threading_layer())
+"""
+
+
+def test_threaded_kernels_take_turns_under_numbas_workqueue_layer():
+    """numba's fallback threading layer aborts the process on concurrent launches; fits
+    from many Python threads must still work there (and equal serial fits)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue", "NUMBA_NUM_THREADS": "2"}
+    out = subprocess.run([sys.executable, "-c", WORKQUEUE_SCRIPT], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("workqueue")
