@@ -473,13 +473,20 @@ def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, lo, hi):
 
 # ---- epochs --------------------------------------------------------------------
 @_jit(inline="always")
+def _total(sw, order, lo, hi):
+    """Weight total of rows ``order[lo:hi]``."""
+    total = 0.0
+    for q in range(lo, hi):
+        total += _w(sw, _row(order, q))
+    return total
+
+
+@_jit(inline="always")
 def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale, nc,
            fit_intercept, loss_code, eps, G):
     """Loss sum and weight total of rows ``order[lo:hi]`` at ``scale * theta``; their
     weighted loss gradients (w.r.t. raw, divided by the total) go to ``G``."""
-    total = 0.0
-    for q in range(lo, hi):
-        total += _w(sw, _row(order, q))
+    total = _total(sw, order, lo, hi)
     if not total > 0:
         return 0.0, total
     _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, Y.shape[1], scale, nc,
@@ -488,59 +495,51 @@ def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale,
 
 
 @_jit(inline="always")
-def _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta, nc,
-                fit_intercept, loss_code, eps, G, grad):
-    """Loss sum and weight total of rows ``order[lo:hi]``; their mean loss gradient is
-    added to ``grad``. Rows go in blocks of ``block``, each read for its predictions and
-    again for the gradient while still in cache: one pass over the batch's memory."""
-    total = 0.0
-    for q in range(lo, hi):
-        total += _w(sw, _row(order, q))
-    if not total > 0:
-        return 0.0, total
-    k, value = Y.shape[1], 0.0
+def _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta, nc,
+                 fit_intercept, loss_code, eps, total, G, out, want_grad):
+    """Loss sum of rows ``order[lo:hi]``; with ``want_grad`` their share of the mean
+    gradient (weights over ``total``) is added to ``out``. Rows go in blocks of
+    ``block``, each read for its predictions and again for the gradient while still
+    in cache: one pass over the rows' memory."""
+    value = 0.0
     for blo in range(lo, hi, block):
         bhi = min(blo + block, hi)
-        _raw_rows(X, data, indices, indptr, sparse, order, blo, bhi, theta, k, 1.0, nc,
-                  fit_intercept, G)
+        _raw_rows(X, data, indices, indptr, sparse, order, blo, bhi, theta, Y.shape[1], 1.0,
+                  nc, fit_intercept, G)
         value += _loss_rows(loss_code, eps, G, Y, sw, order, blo, bhi, total)
-        _axpy_rows(X, data, indices, indptr, sparse, order, blo, bhi, G, k, nc, fit_intercept,
-                   grad)
-    return value, total
+        if want_grad:
+            _axpy_rows(X, data, indices, indptr, sparse, order, blo, bhi, G, Y.shape[1], nc,
+                       fit_intercept, out)
+    return value
 
 
 @_jit_parallel
 def _batch_grad_threads(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta,
                         nc, fit_intercept, loss_code, eps, total, Gt, partial, values):
-    """``_batch_grad``'s blocks for a large dense batch, its rows shared out among
+    """``_blocks_grad`` for a large dense batch, its rows shared out among
     ``values.shape[0]`` threads: thread ``t``'s loss sum goes to ``values[t]``, its
     gradient share is added to ``partial[t]``."""
-    threads, k = values.shape[0], Y.shape[1]
+    threads = values.shape[0]
     for t in numba.prange(threads):
-        value = 0.0
-        for blo in range(lo + (hi - lo) * t // threads, lo + (hi - lo) * (t + 1) // threads,
-                         block):
-            bhi = min(blo + block, lo + (hi - lo) * (t + 1) // threads)
-            _raw_rows(X, data, indices, indptr, sparse, order, blo, bhi, theta, k, 1.0, nc,
-                      fit_intercept, Gt[t])
-            value += _loss_rows(loss_code, eps, Gt[t], Y, sw, order, blo, bhi, total)
-            _axpy_rows(X, data, indices, indptr, sparse, order, blo, bhi, Gt[t], k, nc,
-                       fit_intercept, partial[t])
-        values[t] = value
+        values[t] = _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order,
+                                 lo + (hi - lo) * t // threads,
+                                 lo + (hi - lo) * (t + 1) // threads, block, theta, nc,
+                                 fit_intercept, loss_code, eps, total, Gt[t], partial[t],
+                                 True)
 
 
 @_jit(inline="always")
-def _batch_grad_shared(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta,
-                       nc, fit_intercept, loss_code, eps, G, grad, Gt, partial, values):
-    """``_batch_grad``, on ``values.shape[0]`` threads when there are several."""
-    if values.shape[0] < 2:
-        return _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block,
-                           theta, nc, fit_intercept, loss_code, eps, G, grad)
-    total = 0.0
-    for q in range(lo, hi):
-        total += _w(sw, _row(order, q))
+def _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta, nc,
+                fit_intercept, loss_code, eps, G, grad, Gt, partial, values):
+    """Loss sum and weight total of rows ``order[lo:hi]``; their mean loss gradient is
+    added to ``grad``, on ``values.shape[0]`` threads when there are several."""
+    total = _total(sw, order, lo, hi)
     if not total > 0:
         return 0.0, total
+    if values.shape[0] < 2:
+        return _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block,
+                            theta, nc, fit_intercept, loss_code, eps, total, G, grad,
+                            True), total
     _batch_grad_threads(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta,
                         nc, fit_intercept, loss_code, eps, total, Gt, partial, values)
     value = 0.0
@@ -565,9 +564,9 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
     epoch_value = 0.0
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
-        value, total = _batch_grad_shared(X, data, indices, indptr, sparse, Y, sw, order, lo,
-                                          hi, block, theta, nc, fit_intercept, loss_code, eps,
-                                          G, grad, Gt, partial, values)
+        value, total = _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi,
+                                   block, theta, nc, fit_intercept, loss_code, eps, G, grad, Gt,
+                                   partial, values)
         if not total > 0:
             continue
         if not math.isfinite(value):
@@ -661,19 +660,12 @@ def _full_pass(X, data, indices, indptr, sparse, Y, sw, none, theta, nc, fit_int
     the gradient while in cache; its sums go to ``values[t]`` and ``partial[t]``.
     ``none`` is an empty row order (rows as stored).
     """
-    n, k = Y.shape
-    threads = values.shape[0]
+    n, threads = Y.shape[0], values.shape[0]
     for t in numba.prange(threads):
-        value = 0.0
-        for lo in range(n * t // threads, n * (t + 1) // threads, block):
-            hi = min(lo + block, n * (t + 1) // threads)
-            _raw_rows(X, data, indices, indptr, sparse, none, lo, hi, theta, k, 1.0, nc,
-                      fit_intercept, G[t])
-            value += _loss_rows(loss_code, eps, G[t], Y, sw, none, lo, hi, total)
-            if want_grad:
-                _axpy_rows(X, data, indices, indptr, sparse, none, lo, hi, G[t], k, nc,
-                           fit_intercept, partial[t])
-        values[t] = value
+        values[t] = _blocks_grad(X, data, indices, indptr, sparse, Y, sw, none,
+                                 n * t // threads, n * (t + 1) // threads, block, theta, nc,
+                                 fit_intercept, loss_code, eps, total, G[t], partial[t],
+                                 want_grad)
 
 
 # ---- the row order of a shuffled epoch: RandomState.shuffle, compiled -----------------
@@ -733,13 +725,26 @@ def _weights(sw, dtype):
     return np.ascontiguousarray(sw, dtype=dtype)
 
 
+def _layout_ok(X):
+    """Whether the kernels read X as it is: CSR, or a C-contiguous ndarray."""
+    if sp.issparse(X):
+        return X.format == "csr"
+    return isinstance(X, np.ndarray) and X.flags.c_contiguous
+
+
+def _kernel_X(X):
+    """X as the kernels take it: ``(dense X, (data, indices, indptr))``, with empty
+    stand-ins for the half X does not use."""
+    dtype = X.dtype
+    if sp.issparse(X):
+        return np.zeros((1, 1), dtype), (X.data, X.indices, X.indptr)
+    empty = np.zeros(0, dtype=np.int32)
+    return X, (np.zeros(0, dtype), empty, empty)
+
+
 def epoch_runner(problem, plan):
     """A compiled replacement of the numpy epoch for this fit, or ``None``."""
-    X = problem.X
-    if sp.issparse(X):
-        layout_ok = X.format == "csr"
-    else:
-        layout_ok = isinstance(X, np.ndarray) and X.flags.c_contiguous
+    layout_ok = _layout_ok(problem.X)
     opt = OPTIMIZER_KERNELS.get(type(plan.optimizer))
     loss = LOSS_KERNELS.get(type(problem.loss))
     if opt is not None and set(plan.optimizer.get_params(deep=False)) != set(opt[1]):
@@ -763,11 +768,7 @@ class CompiledEpochs:
         self.Y = np.ascontiguousarray(problem.Y, dtype=dtype)
         self.sw = _weights(problem.sample_weight, dtype)
         self.sparse = sp.issparse(X)
-        if self.sparse:
-            self.X, self.csr = np.zeros((1, 1), dtype), (X.data, X.indices, X.indptr)
-        else:
-            empty = np.zeros(0, dtype=np.int32)
-            self.X, self.csr = X, (np.zeros(0, dtype), empty, empty)
+        self.X, self.csr = _kernel_X(X)
         # dense rows per cache block of a batch (~32 KiB); CSR rows are short: whole batch
         self.block = plan.batch_size if self.sparse else max(
             8, (1 << 15) // (X.itemsize * max(X.shape[1], 1)))
@@ -858,12 +859,8 @@ def full_value_and_grad(problem, theta, want_grad=True):
     """``Problem.batch_value_and_grad`` over all rows in one compiled pass (threads over
     row shares), or ``None`` where the numpy blocks run instead."""
     X = problem.X
-    if sp.issparse(X):
-        ok = X.format == "csr"
-    else:
-        ok = isinstance(X, np.ndarray) and X.flags.c_contiguous
     loss = LOSS_KERNELS.get(type(problem.loss))
-    if not (ENABLED and ok and loss is not None and theta.flags.c_contiguous):
+    if not (ENABLED and _layout_ok(X) and loss is not None and theta.flags.c_contiguous):
         return None
     sw = problem.sample_weight
     total = sw.sum()
@@ -873,8 +870,7 @@ def full_value_and_grad(problem, theta, want_grad=True):
     block = max(8, (1 << 15) // (8 * max(X.shape[1], 1)))  # ~32 KiB of dense rows
     flat, k = theta.reshape(-1), theta.shape[1]
     dtype = X.dtype
-    Xd, csr = ((np.zeros((1, 1), dtype), (X.data, X.indices, X.indptr)) if sp.issparse(X)
-               else (X, (np.zeros(0, dtype), np.zeros(0, np.int32), np.zeros(0, np.int32))))
+    Xd, csr = _kernel_X(X)
     values = np.zeros(threads)
     partial = np.zeros((threads, flat.size) if want_grad else (threads, 1), dtype)
     with _parallel_launch():
