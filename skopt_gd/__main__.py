@@ -83,7 +83,7 @@ def _compare(args, stdout, stderr):
         _check_plot(args.plot)
     datasets = _datasets(args)
     options = Options(args.optimizers, args.cv, args.search, args.seed, args.jobs,
-                      args.max_iter)
+                      args.max_iter, raw=args.raw)
     progress = Progress(stderr, not args.quiet and stderr.isatty())
     results = []
     try:

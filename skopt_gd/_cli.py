@@ -35,19 +35,27 @@ Columns, means over the CV folds: score +/- std (R^2 or accuracy; LOO pools the
 predictions instead), fit time, epochs (* = stopped at --max-iter in some fold),
 and the gaps to the exact solver: score gap (score - exact score), obj gap (that
 objective on the training fold, (J - J_exact) / J_exact) and coef gap
-(||w - w_exact|| / ||w_exact||, standardized features, intercept left out)."""
+(||w - w_exact|| / ||w_exact||, standardized features, intercept left out).
+
+--raw fits every model on the unscaled features (and target) instead, with no
+StandardScaler anywhere: LinearRegression's predictions do not depend on feature
+scales, skopt_gd's defaults are meant not to, scikit-learn's SGD's do (huge
+garbage scores are reported as they are, failures in their row). The title of
+each table says which mode ran: standardized features or raw features."""
 
 EPILOG = """\
 CSV input (--data): comma, semicolon, tab or pipe separated, header row required,
-UTF-8. Numeric columns are standardized; a column with any non-numeric value is
-one-hot encoded (at most 50 distinct values, learned on each training fold; unseen
-ones encode as zeros; a note on stderr names each such column). Missing values (empty, NA, NaN, null, ?) are an error: drop or
+UTF-8. Numeric columns are standardized (left as they are with --raw); a column
+with any non-numeric value is one-hot encoded (at most 50 distinct values, learned
+on each training fold; unseen ones encode as zeros; a note on stderr names each
+such column). Missing values (empty, NA, NaN, null, ?) are an error: drop or
 impute them first. --task auto picks classification when the target is non-numeric
 or holds at most 10 distinct integer values, regression otherwise.
 
 examples:
   skopt-gd compare
   skopt-gd compare --optimizers adam,nesterov --cv kfold:10 --format markdown
+  skopt-gd compare --raw --task classification
   skopt-gd compare --data houses.csv --target price --search --plot curves.png"""
 
 
@@ -136,6 +144,11 @@ def build_parser():
                      "learning_rate in {adaptive, constant}, eta0 in {0.01, 0.1, 0.001} and "
                      "penalty in {none, l2, l1} (alpha = 1/n_train); the best cell (ties: "
                      "the earliest in that order) is then cross-validated and reported")
+    cmd.add_argument("--raw", action="store_true",
+                     help="no scaling: every model (exact solver, skopt_gd, scikit-learn's "
+                     "SGD) on the features and target as they are; text columns are still "
+                     "one-hot encoded (default: features and regression target "
+                     "standardized in each fold)")
     cmd.add_argument("--max-iter", type=_int_at_least(1), default=1000, metavar="N",
                      help="epoch limit of every SGD model (default: 1000)")
     cmd.add_argument("--seed", type=_int_at_least(0), default=0,
@@ -263,10 +276,11 @@ def _is_number(text):
 
 # ---- output ------------------------------------------------------------------
 HEADERS = ("model", "score", "fit time", "epochs", "score gap", "obj gap", "coef gap")
-CSV_FIELDS = ("dataset", "task", "cv", "scoring", "model", "kind", "score_mean", "score_std",
-              "fit_time_s", "epochs", "converged", "score_gap", "objective_gap", "coef_gap",
-              "params", "error")
+CSV_FIELDS = ("dataset", "task", "mode", "cv", "scoring", "model", "kind", "score_mean",
+              "score_std", "fit_time_s", "epochs", "converged", "score_gap", "objective_gap",
+              "coef_gap", "params", "error")
 _SCORE_NAMES = {"r2": "R^2", "accuracy": "accuracy"}
+_MODE_TITLES = {"standardized": "standardized features", "raw": "raw features (no scaling)"}
 
 
 def _title(result):
@@ -274,11 +288,18 @@ def _title(result):
              if result.n_encoded != result.n_features else "")
     return (f"{result.dataset}: {result.task}, {result.n_samples} samples x "
             f"{result.n_features} features{width}, CV {result.cv}, "
+            f"{_MODE_TITLES[result.mode]}, "
             f"score = {_SCORE_NAMES[result.scoring]} (higher is better)")
 
 
 def _params_text(params):
     return " ".join(f"{key}={value}" for key, value in params.items())
+
+
+def _fixed(value, sign=""):
+    """4 decimals; scientific beyond 1e4 (e.g. -1.016e+31, sklearn's SGD on raw data)."""
+    return f"{value:{sign}.3e}" if abs(value) >= 1e4 and np.isfinite(value) else \
+        f"{value:{sign}.4f}"
 
 
 def _cells(row, plus_minus, search):
@@ -287,13 +308,16 @@ def _cells(row, plus_minus, search):
     if row["error"]:
         cells = [row["model"], "failed", "", "", "", "", ""]
     else:
-        std = "" if np.isnan(row["score_std"]) else f" {plus_minus} {row['score_std']:.4f}"
+        std = "" if np.isnan(row["score_std"]) else f" {plus_minus} {_fixed(row['score_std'])}"
         epochs = "-" if row["epochs"] is None else f"{row['epochs']:.0f}"
-        coef_gap = "n/a" if np.isnan(row["coef_gap"]) else f"{row['coef_gap']:.1e}"
-        cells = [row["model"], f"{row['score_mean']:.4f}{std}",
+
+        def gap(key, text):
+            return "ref" if exact else "n/a" if np.isnan(row[key]) else text(row[key])
+        cells = [row["model"], f"{_fixed(row['score_mean'])}{std}",
                  f"{row['fit_time'] * 1e3:.1f} ms", epochs + ("" if row["converged"] else "*"),
-                 "ref" if exact else f"{row['score_gap']:+.4f}",
-                 "ref" if exact else f"{row['objective_gap']:+.1e}", "ref" if exact else coef_gap]
+                 gap("score_gap", lambda v: _fixed(v, "+")),
+                 gap("objective_gap", lambda v: f"{v:+.1e}"),
+                 gap("coef_gap", lambda v: f"{v:.1e}")]
     return cells + ([_params_text(row["params"])] if search else [])
 
 
@@ -322,31 +346,46 @@ def _table(result, plus_minus, markdown):
 
 
 def _plain(value):
-    """JSON/CSV-safe scalar: NaN becomes None."""
-    if isinstance(value, float) and np.isnan(value):
+    """JSON-safe scalar: NaN and +-inf (a fit that overflowed) become None (null)."""
+    if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
 
 
+def _csv_cell(value):
+    """CSV text: NaN and None empty; +-inf written as inf / -inf."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return value
+
+
+_RUN_KEYS = ("dataset", "task", "mode", "cv", "scoring")
+
+
 def _records(result):
     for row in result.rows:
-        yield {"dataset": result.dataset, "task": result.task, "cv": result.cv,
-               "scoring": result.scoring, "model": row["model"], "kind": row["kind"],
-               "score_mean": row["score_mean"], "score_std": row["score_std"],
-               "fit_time_s": row["fit_time"], "epochs": row["epochs"],
-               "converged": row["converged"], "score_gap": row["score_gap"],
-               "objective_gap": row["objective_gap"], "coef_gap": row["coef_gap"], "params": row["params"], "error": row["error"]}
+        yield {"dataset": result.dataset, "task": result.task, "mode": result.mode,
+               "cv": result.cv, "scoring": result.scoring, "model": row["model"],
+               "kind": row["kind"], "score_mean": row["score_mean"],
+               "score_std": row["score_std"], "fit_time_s": row["fit_time"],
+               "epochs": row["epochs"], "converged": row["converged"],
+               "score_gap": row["score_gap"], "objective_gap": row["objective_gap"],
+               "coef_gap": row["coef_gap"], "params": row["params"], "error": row["error"]}
 
 
 def render(results, fmt, stream=None):
     """The report of ``results`` as text in format ``fmt`` (table, markdown, json, csv)."""
     if fmt == "json":
-        out = [{"dataset": r.dataset, "task": r.task, "n_samples": r.n_samples,
-                "n_features": r.n_features, "cv": r.cv, "scoring": r.scoring,
-                "models": [{k: _plain(v) for k, v in rec.items() if k not in
-                            ("dataset", "task", "cv", "scoring")} for rec in _records(r)]}
+        out = [{"dataset": r.dataset, "task": r.task, "mode": r.mode,
+                "n_samples": r.n_samples, "n_features": r.n_features, "cv": r.cv,
+                "scoring": r.scoring,
+                "models": [{k: _plain(v) for k, v in rec.items() if k not in _RUN_KEYS}
+                           for rec in _records(r)]}
                for r in results]
-        return json.dumps({"skopt_gd": __version__, "results": out}, indent=2) + "\n"
+        modes = {r.mode for r in results}  # one per run; each result names its own too
+        report = {"skopt_gd": __version__, "mode": modes.pop() if len(modes) == 1 else None,
+                  "results": out}
+        return json.dumps(report, indent=2, allow_nan=False) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, CSV_FIELDS, lineterminator="\n")
@@ -354,7 +393,7 @@ def render(results, fmt, stream=None):
         for result in results:
             for rec in _records(result):
                 rec["params"] = _params_text(rec["params"])
-                writer.writerow({k: "" if _plain(v) is None else v for k, v in rec.items()})
+                writer.writerow({k: _csv_cell(v) for k, v in rec.items()})
         return buffer.getvalue()
     plus_minus = "±"
     try:

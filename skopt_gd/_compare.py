@@ -16,6 +16,14 @@ features, intercept left out). On ill-conditioned data (diabetes) a model can
 be within 1e-3 of ``J*`` and still far from ``w*``: early stopping at ``tol``
 leaves the flat directions of the objective unresolved.
 
+``--raw`` drops the scaling: every model -- the exact solver, ours and
+scikit-learn's SGD -- is fitted on the features as they are (text columns are
+still one-hot encoded) and the regression target is not standardized either.
+``LinearRegression`` is invariant to feature scales (its predictions are) and
+our estimators' defaults are meant to be; scikit-learn's SGD is not, and it
+can return huge, meaningless scores without any error -- they are reported as
+they are. The coefficient gap is then measured on the raw features.
+
 ``--search`` replaces each optimizer's ``eta0`` / ``learning_rate`` /
 ``penalty`` by the best cell of :data:`SEARCH_GRID` (penalised cells keep
 ``alpha = 1 / n_train``) and then cross-validates that choice like the others.
@@ -83,6 +91,12 @@ class Options:
     seed: int = 0
     jobs: int = 1
     max_iter: int = 1000
+    raw: bool = False
+
+    @property
+    def mode(self):
+        """``"raw"`` (``--raw``: no scaling) or ``"standardized"`` (the default)."""
+        return "raw" if self.raw else "standardized"
 
 
 @dataclass
@@ -109,6 +123,7 @@ class Result:
     scoring: str
     rows: list
     fitted: dict
+    mode: str = "standardized"
 
 
 def builtin_datasets(task="auto"):
@@ -158,25 +173,36 @@ def format_cv(cv):
     return kind if value is None else f"{kind}:{value:g}"
 
 
-def _wrap(model, dataset):
-    """Preprocessing + model (+ target scaling for regression), sklearn-style."""
+def _wrap(model, dataset, raw=False):
+    """Preprocessing + model (+ target scaling for regression), sklearn-style.
+
+    ``raw``: no scaling at all -- numeric columns pass through, text columns are
+    still one-hot encoded (``"passthrough"`` when there are none) and the
+    target is left as it is. Returns the estimator and the prefix of the
+    model's parameters inside it.
+    """
+    scaler = "passthrough" if raw else StandardScaler()
     if dataset.categorical:
         numeric = [j for j in range(dataset.X.shape[1]) if j not in dataset.categorical]
         prep = ColumnTransformer([
-            ("numeric", StandardScaler(), numeric),
+            ("numeric", scaler, numeric),
             ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
              list(dataset.categorical)),
         ])
     else:
-        prep = StandardScaler()
+        prep = scaler
     pipe = Pipeline([("prep", prep), ("model", model)])
-    if dataset.task == "regression":
-        return TransformedTargetRegressor(regressor=pipe, transformer=StandardScaler())
-    return pipe
+    if dataset.task == "regression" and not raw:
+        return (TransformedTargetRegressor(regressor=pipe, transformer=StandardScaler()),
+                "regressor__model__")
+    return pipe, "model__"
 
 
 def model_specs(dataset, options):
-    """The exact solver, one skopt_gd model per optimizer, and scikit-learn's SGD."""
+    """The exact solver, one skopt_gd model per optimizer, and scikit-learn's SGD.
+
+    Each wrapped in the preprocessing of :func:`_wrap` (none with ``options.raw``).
+    """
     seed, max_iter = options.seed, options.max_iter
     if dataset.task == "regression":
         exact = ("LinearRegression", LinearRegression())
@@ -184,7 +210,6 @@ def model_specs(dataset, options):
                                           random_state=seed)) for name in options.optimizers]
         theirs = ("SGDRegressor", SGDRegressor(penalty=None, max_iter=max_iter,
                                                random_state=seed))
-        prefix = "regressor__model__"
     else:
         exact = ("LogisticRegression", LogisticRegression(C=1.0, max_iter=10_000))
         ours = [(name, SGDLogisticClassifier(optimizer=name, penalty="l2", max_iter=max_iter,
@@ -192,10 +217,11 @@ def model_specs(dataset, options):
                 for name in options.optimizers]
         theirs = ("SGDClassifier", SGDClassifier(loss="log_loss", penalty="l2",
                                                  max_iter=max_iter, random_state=seed))
-        prefix = "model__"
-    specs = [Spec(exact[0], _wrap(exact[1], dataset), "exact", prefix)]
-    specs += [Spec(name, _wrap(model, dataset), "skopt_gd", prefix) for name, model in ours]
-    specs.append(Spec(theirs[0], _wrap(theirs[1], dataset), "sklearn", prefix))
+    kinds = [(exact, "exact")] + [(pair, "skopt_gd") for pair in ours] + [(theirs, "sklearn")]
+    specs = []
+    for (name, model), kind in kinds:
+        estimator, prefix = _wrap(model, dataset, options.raw)
+        specs.append(Spec(name, estimator, kind, prefix))
     return specs
 
 
@@ -215,11 +241,13 @@ def _fit_fold(spec, X, y, train, test, keep):
         start = perf_counter()
         try:
             model.fit(X[train], y[train])
-        except ValueError as exc:  # e.g. divergence: reported in the row, not raised
-            return {"error": str(exc).strip().splitlines()[0]}
-        seconds = perf_counter() - start
-        pred = model.predict(X[test])
-        objective = _objective(model, X[train], y[train])
+            seconds = perf_counter() - start
+            pred = model.predict(X[test])
+            if pred.dtype.kind == "f" and not np.all(np.isfinite(pred)):
+                return {"error": "non-finite predictions (the fit overflowed)"}
+            objective = _objective(model, X[train], y[train])
+        except Exception as exc:  # e.g. divergence: reported in the row, not raised
+            return {"error": _error_text(exc)}
     final = _final(model)
     return {
         "fit_time": seconds, "pred": pred, "coef": np.atleast_2d(final.coef_),
@@ -228,6 +256,16 @@ def _fit_fold(spec, X, y, train, test, keep):
         "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
         "model": model if keep else None,
     }
+
+
+def _error_text(exc):
+    """One line for the report: the message (``ValueError``: scikit-learn's and our
+    divergence errors), else ``Type: message``, so unexpected failures stand out."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    if type(exc) is ValueError and text:
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _objective(model, X, y):
@@ -299,7 +337,8 @@ def compare(dataset, options, progress, keep_models=False):
               if fold[0].get("model") is not None}
     n_encoded = _final_width(per_spec[0])
     return Result(dataset.name, dataset.task, dataset.X.shape[0], dataset.X.shape[1],
-                  n_encoded, format_cv(options.cv), SCORING[dataset.task], rows, fitted)
+                  n_encoded, format_cv(options.cv), SCORING[dataset.task], rows, fitted,
+                  options.mode)
 
 
 def _indexed(i, k, *args):
@@ -357,6 +396,11 @@ def _objective_gap(outcomes, reference):
 
 def summarize(specs, per_spec, dataset, folds):
     """One row per model, with score and coefficient gaps to the exact solver (row 0)."""
+    with np.errstate(all="ignore"):  # huge (garbage) scores may overflow: inf, not a warning
+        return _summarize(specs, per_spec, dataset, folds)
+
+
+def _summarize(specs, per_spec, dataset, folds):
     rows = [_row(spec, outcomes, dataset, folds) for spec, outcomes in zip(specs, per_spec)]
     exact, reference = rows[0], per_spec[0]
     multiclass = dataset.task == "classification" and len(np.unique(dataset.y)) > 2

@@ -16,7 +16,8 @@ from functools import partial
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression, SGDRegressor
 from sklearn.metrics import r2_score
 from sklearn.model_selection import (
     KFold, LeaveOneOut, ShuffleSplit, StratifiedKFold, cross_val_predict, cross_val_score,
@@ -27,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 import skopt_gd._compare as compare_module
 from skopt_gd import SGDLinearRegressor
 from skopt_gd.__main__ import main
+from skopt_gd._cli import build_parser, load_csv, render
 from skopt_gd.optimizers import OPTIMIZERS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -233,6 +235,171 @@ def test_failed_model_is_reported_in_its_row(capsys, monkeypatch):
     rows = table_rows(out)
     assert rows["sgd"][1] == "failed" and "LinearRegression" in rows
     assert "sgd: failed in 3/3 folds: Training diverged" in out
+
+
+# ---- --raw: no scaling anywhere ------------------------------------------------------
+RAW_FAST = ["--raw", "--optimizers", "sgd", "--cv", "kfold:2", "--max-iter", "20"]
+
+
+@pytest.fixture
+def scales_csv(tmp_path):
+    """Regression on features of scales 1, 1e3 and 1e5: y = a + 2e-3 b + 3e-5 c + noise."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)) * [1.0, 1e3, 1e5]
+    y = X @ [1.0, 2e-3, 3e-5] + 0.1 * rng.normal(size=40)
+    rows = [[f"{v:.6g}" for v in features] + [f"{t:.6f}"] for features, t in zip(X, y)]
+    return write_csv(tmp_path / "scales.csv", ["a", "b", "c", "y"], rows)
+
+
+def _scalers(estimator):
+    """Every StandardScaler / target transformer anywhere inside ``estimator``."""
+    found = [value for value in estimator.get_params(deep=True).values()
+             if isinstance(value, (StandardScaler, TransformedTargetRegressor))]
+    return found + ([estimator] if isinstance(estimator, TransformedTargetRegressor) else [])
+
+
+def test_raw_flag_parses():
+    parser = build_parser()
+    assert parser.parse_args(["compare", "--raw"]).raw is True
+    assert parser.parse_args(["compare"]).raw is False
+    assert compare_module.Options(("sgd",), raw=True).mode == "raw"
+    assert compare_module.Options(("sgd",)).mode == "standardized"
+
+
+def test_raw_builds_no_scaler_in_any_model(mixed_csv):
+    datasets = compare_module.builtin_datasets() + [load_csv(mixed_csv[0], "y")]
+    for dataset in datasets:
+        raw = compare_module.model_specs(dataset, compare_module.Options(OPTIMIZERS, raw=True))
+        scaled = compare_module.model_specs(dataset, compare_module.Options(OPTIMIZERS))
+        assert [s.kind for s in raw] == ["exact", *["skopt_gd"] * len(OPTIMIZERS), "sklearn"]
+        assert [s.name for s in raw] == [s.name for s in scaled]
+        for spec, control in zip(raw, scaled):
+            assert _scalers(control.estimator), control  # the default does standardize
+            assert not _scalers(spec.estimator), spec
+            # the model's parameters are reachable under the spec's prefix (--search, alpha)
+            assert spec.prefix + "fit_intercept" in spec.estimator.get_params()
+            prep = spec.estimator.named_steps["prep"]
+            if dataset.categorical:  # text columns are still one-hot encoded, numbers pass
+                assert [t[1] for t in prep.transformers][0] == "passthrough"
+            else:
+                assert prep == "passthrough"
+
+
+def test_raw_report_names_the_mode_in_every_format(capsys, scales_csv):
+    args = ["--data", scales_csv, "--target", "y", *RAW_FAST]
+    outputs = {fmt: run(capsys, *args, "--format", fmt) for fmt in
+               ("table", "markdown", "json", "csv")}
+    assert all(status == 0 and err == "" for status, _, err in outputs.values())
+    table, markdown = outputs["table"][1], outputs["markdown"][1]
+    assert table.startswith("scales: regression, 40 samples x 3 features, CV kfold:2, "
+                            "raw features (no scaling), score = R^2")
+    assert markdown.startswith("### scales: regression") and "raw features" in markdown
+    report = json.loads(outputs["json"][1])
+    assert report["mode"] == "raw" and report["results"][0]["mode"] == "raw"
+    records = list(csv.DictReader(io.StringIO(outputs["csv"][1])))
+    assert {r["mode"] for r in records} == {"raw"}
+    assert [r["model"] for r in records] == ["LinearRegression", "sgd", "SGDRegressor"]
+    # the exact solver on raw features is the exact solver: same R^2 as sklearn's
+    _, rows = rows_of(report, "scales")
+    X, y = load_csv(scales_csv, "y").X, load_csv(scales_csv, "y").y
+    r2 = cross_val_score(LinearRegression(), X, y, cv=KFold(2, shuffle=True, random_state=0))
+    assert rows["LinearRegression"]["score_mean"] == pytest.approx(r2.mean(), abs=1e-10)
+    # sklearn's SGD on features of scale 1e5: a huge, meaningless score, reported as is
+    theirs = rows["SGDRegressor"]
+    assert theirs["error"] is None and theirs["score_mean"] < -1e3
+    cells = table_rows(table)["SGDRegressor"]
+    assert "e+" in cells[1] and float(cells[1].split()[0]) == pytest.approx(
+        theirs["score_mean"], rel=1e-3)
+    # whatever our optimizer does on raw data (the core decides), it is a score or an error
+    ours = rows["sgd"]
+    assert (ours["error"] is None) != (ours["score_mean"] is None)
+
+
+def test_default_report_says_standardized(capsys, scales_csv):
+    args = ["--data", scales_csv, "--target", "y", "--optimizers", "sgd", "--cv", "kfold:2",
+            "--max-iter", "20"]
+    status, out, _ = run(capsys, *args, "--format", "json")
+    assert status == 0
+    report = json.loads(out)
+    assert report["mode"] == "standardized" and report["results"][0]["mode"] == "standardized"
+    assert "CV kfold:2, standardized features, score" in run(capsys, *args)[1]
+
+
+class _Broken(SGDRegressor):
+    def fit(self, X, y, **kw):
+        raise RuntimeError("boom")
+
+
+class _Overflowing(LinearRegression):
+    def predict(self, X):
+        return np.full(len(X), np.inf)
+
+
+def test_raw_error_in_one_model_is_in_its_row_and_the_others_run(capsys, monkeypatch,
+                                                                  scales_csv):
+    monkeypatch.setattr(compare_module, "SGDRegressor", _Broken)
+    status, out, err = run(capsys, "--data", scales_csv, "--target", "y", *RAW_FAST,
+                           "--format", "json")
+    assert status == 0 and err == ""
+    _, rows = rows_of(json.loads(out), "scales")
+    assert list(rows) == ["LinearRegression", "sgd", "SGDRegressor"]
+    broken = rows["SGDRegressor"]
+    assert broken["error"] == "failed in 2/2 folds: RuntimeError: boom"
+    assert broken["score_mean"] is None and broken["score_gap"] is None
+    exact = rows["LinearRegression"]
+    assert exact["error"] is None and exact["score_mean"] > 0.99 and exact["score_gap"] == 0
+    status, out, _ = run(capsys, "--data", scales_csv, "--target", "y", *RAW_FAST)
+    assert status == 0 and table_rows(out)["SGDRegressor"][1] == "failed"
+    assert "SGDRegressor: failed in 2/2 folds: RuntimeError: boom" in out
+
+
+def test_non_finite_predictions_are_an_error_row(capsys, monkeypatch, scales_csv):
+    monkeypatch.setattr(compare_module, "LinearRegression", _Overflowing)
+    status, out, err = run(capsys, "--data", scales_csv, "--target", "y", *RAW_FAST,
+                           "--format", "json")
+    assert status == 0 and err == ""
+    _, rows = rows_of(json.loads(out), "scales")
+    assert rows["LinearRegression"]["error"].endswith("non-finite predictions (the fit "
+                                                      "overflowed)")
+    # without a reference, the others keep their scores but have no gaps
+    assert rows["SGDRegressor"]["score_mean"] is not None
+    assert rows["SGDRegressor"]["score_gap"] is None
+
+
+def _result(rows, mode="raw"):
+    base = {"kind": "sklearn", "score_std": np.nan, "fit_time": 1e-3, "epochs": 5.0,
+            "converged": True, "score_gap": np.nan, "objective_gap": np.nan,
+            "coef_gap": np.nan, "params": {}, "error": None}
+    rows = [{**base, **row} for row in rows]
+    return compare_module.Result("toy", "regression", 10, 2, 2, "kfold:2", "r2", rows, {},
+                                 mode)
+
+
+def test_huge_and_infinite_scores_render_in_every_format():
+    result = _result([
+        {"model": "LinearRegression", "kind": "exact", "score_mean": 0.5, "score_std": 0.1,
+         "epochs": None, "score_gap": 0.0, "objective_gap": 0.0, "coef_gap": 0.0},
+        {"model": "SGDRegressor", "score_mean": -1e33, "score_std": 2e33,
+         "score_gap": -1e33, "objective_gap": 1e40, "coef_gap": 1e12},
+        {"model": "sgd", "kind": "skopt_gd", "score_mean": -np.inf, "score_gap": -np.inf,
+         "objective_gap": np.inf},
+    ])
+    table = render([result], "table")
+    assert table.startswith("toy: regression, 10 samples x 2 features, CV kfold:2, raw")
+    cells = table_rows(table)
+    assert cells["SGDRegressor"][1:5] == ["-1.000e+33 ± 2.000e+33", "1.0 ms", "5",
+                                          "-1.000e+33"]
+    assert cells["SGDRegressor"][5:] == ["+1.0e+40", "1.0e+12"]
+    assert cells["sgd"][1] == "-inf" and cells["sgd"][4:6] == ["-inf", "+inf"]
+    assert cells["LinearRegression"][1] == "0.5000 ± 0.1000"
+    assert "| -1.000e+33 ± 2.000e+33 |" in render([result], "markdown")
+    report = json.loads(render([result], "json"))  # strict JSON: no Infinity / NaN
+    models = {m["model"]: m for m in report["results"][0]["models"]}
+    assert models["SGDRegressor"]["score_mean"] == -1e33
+    assert models["sgd"]["score_mean"] is None and report["mode"] == "raw"
+    records = {r["model"]: r for r in csv.DictReader(io.StringIO(render([result], "csv")))}
+    assert float(records["SGDRegressor"]["score_mean"]) == -1e33
+    assert records["sgd"]["score_mean"] == "-inf" and records["sgd"]["coef_gap"] == ""
 
 
 # ---- plot and progress -------------------------------------------------------------
