@@ -22,7 +22,7 @@ import numpy as np
 
 from sklearn.utils import check_random_state
 
-from . import _loop
+from . import _loop, _precondition
 from ._penalties import make_penalty
 from ._validation import (
     check_weights, get_config, get_namespace_and_device, is_numpy_namespace, move_to,
@@ -106,6 +106,7 @@ class ArrayAPIProblem:
         self.loss, self.penalty, self.fit_intercept = loss, penalty, fit_intercept
         self._value_and_grad = _xp_loss(loss)
         self.n_samples = X.shape[0]
+        self.weight_mean = 0.0  # s_bar of the unbiased batch gradient (fit sets it)
 
     def _rows(self, a, idx):
         if isinstance(idx, slice):
@@ -127,7 +128,8 @@ class ArrayAPIProblem:
         if total <= 0:
             return 0.0, total, None
         values, G = self._value_and_grad(xp, self.loss, self.raw(Xb, theta), Yb)
-        G = G * (sb / total)[:, None]
+        rows = int(xp.sum(xp.astype(sb > 0, xp.int64)))
+        G = G * (sb / _loop.batch_divisor(rows, self.weight_mean, total))[:, None]
         parts = [Xb.T @ G] + ([xp.sum(G, axis=0)[None, :]] if self.fit_intercept else [])
         grad = to_numpy(xp.concat(parts, axis=0) if len(parts) > 1 else parts[0])
         return float(xp.sum(values * sb)), total, grad.astype(theta.dtype, copy=False)
@@ -218,9 +220,14 @@ def fit(est, X, y, sample_weight, optimizer, schedule, *, partial, classes, spac
         X, move_to(Y, xp=xp, device=device), move_to(sw, xp=xp, device=device),
         est._make_loss(n_outputs), make_penalty(est.penalty, est.alpha, est.l1_ratio, d),
         est.fit_intercept, xp, device)
-    stand_in = _loop.Problem(np.empty((0, d), dtype=_numpy_dtype(X)), None, None, None, None,
-                             est.fit_intercept)  # _initial_state reads X's shape and dtype
-    state = est._initial_state(optimizer, stand_in, n_outputs, first, partial)
+    # _initial_state reads X's shape and dtype, and eta0="auto" its first rows; these
+    # fits train in the original coordinates (preconditioning as None), s_bar of call 1
+    head = np.asarray(to_numpy(X[:min(4096, n), ...]), dtype=_numpy_dtype(X))
+    stand_in = _loop.Problem(head, None, None, None, None, est.fit_intercept)
+    pre = (est._state.precond if not first else _precondition.identity(
+        d, est.fit_intercept, n_outputs, weight_mean=_precondition.mean_weight(sw)))
+    state = est._initial_state(optimizer, stand_in, n_outputs, first, partial, pre=pre)
+    problem.weight_mean = state.precond.weight_mean
     zero = problem.objective(np.zeros_like(state.theta)) - problem.penalty.value(state.theta * 0)
     reference = max(zero, state.loss_curve[-1] if state.loss_curve else 0.0)
     n_epochs, theta = est._train(problem, optimizer, schedule, state, partial=partial,

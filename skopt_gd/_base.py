@@ -1,18 +1,21 @@
 """Shared parameters, the validation entry point and fit / partial_fit orchestration.
 
 Data through ``fit``: validate params -> validate data -> encode target ->
-(split for early stopping) -> resolve components -> init parameters and
-optimizer state -> epochs (``_loop.train``) -> assign fitted attributes at once.
+(split for early stopping) -> resolve components -> learn the preconditioner
+(``preconditioning="auto"``, first call only) -> the problem in its units ->
+resolve ``eta0`` -> init parameters and optimizer state -> epochs
+(``_loop.train``) -> map back to the user's units -> assign fitted attributes at once.
 """
 
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from . import _array_api, _dask, _loop
+from . import _array_api, _dask, _loop, _precondition
 from ._penalties import make_penalty
 from ._validation import (
     HasMethods, Interval, StrOptions, check_fit_data, check_is_fitted, check_weights,
@@ -22,13 +25,22 @@ from .optimizers import OPTIMIZERS, Optimizer
 from .schedules import SCHEDULES, Schedule
 
 
+def _without_early_stopping(est):
+    """``partial_fit`` exists only with ``early_stopping=False``: one pass over a
+    caller's batch has no held-out data to stop on (``hasattr`` says so)."""
+    if est.early_stopping:
+        raise AttributeError("partial_fit is not available with early_stopping=True: hold "
+                             "out your own validation data between calls, or use fit.")
+    return True
+
+
 class BaseSGD(BaseEstimator):
     """Common machinery of :class:`SGDLinearRegressor` and :class:`SGDLogisticClassifier`."""
 
     _parameter_constraints: dict = {
         "optimizer": [StrOptions(set(OPTIMIZERS)), HasMethods(["init_state", "step"])],
         "learning_rate": [StrOptions(set(SCHEDULES)), HasMethods(["rate", "on_plateau"])],
-        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "eta0": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "power_t": [Real],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -45,6 +57,7 @@ class BaseSGD(BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "preconditioning": [StrOptions({"auto"}), None],
     }
 
     # ---- hooks implemented by the regressor and the classifier -------------
@@ -99,18 +112,55 @@ class BaseSGD(BaseEstimator):
             raise ValueError("sample_weight times class_weight sums to zero.")
         return X, y, Y, sw, target_info, names
 
-    def _problem(self, X, Y, sw, n_outputs):
+    def _problem(self, X, Y, sw, n_outputs, pre=None):
+        """The problem in the preconditioner's units (the user's for ``pre=None``)."""
+        d = X.shape[1]
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, d)
+        if pre is None:
+            return _loop.Problem(X, Y, sw, self._make_loss(n_outputs), penalty,
+                                 self.fit_intercept)
+        s, p = pre.y_scale, pre.degree
+        c = 1.0 if pre.column_scale is None else float(pre.column_scale[0])
+        penalty = penalty.rescaled(s ** (1 - p) * c, s ** (2 - p) * c * c)
+        if pre.column_scale is not None:  # sparse: columns scaled in a copy of the values
+            X = _precondition.scale_sparse(X, pre.column_scale)
+        if p:
+            Y = (Y - pre.y_loc.astype(Y.dtype)) / Y.dtype.type(s)
+        return _loop.Problem(X, Y, sw, self._make_loss(n_outputs, 1.0 / s), penalty,
+                             self.fit_intercept, weight_mean=pre.weight_mean)
+
+    def _preconditioner(self, X, Y, sw, n_outputs):
+        """Learn the map of ``preconditioning`` from this (first call's) data."""
+        if self.preconditioning is None:
+            return _precondition.identity(X.shape[1], self.fit_intercept, n_outputs,
+                                          weight_mean=_precondition.mean_weight(sw))
+        loss = self._make_loss(n_outputs)
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, X.shape[1])
-        return _loop.Problem(X, Y, sw, self._make_loss(n_outputs), penalty, self.fit_intercept)
+        return _precondition.fit(X, Y, sw, fit_intercept=self.fit_intercept,
+                                 kappa=loss.curvature, degree=loss.degree, l1=penalty.l1,
+                                 l2=penalty.l2, batch_size=self._batch_size(X.shape[0]))
+
+    def _resolve_eta0(self, optimizer, problem, pre, n_outputs):
+        """``eta0``, with ``"auto"`` resolved from the optimizer and the data: its
+        ``auto_eta0`` of the batch gradient's smoothness in ``pre``'s units (an
+        optimizer object without one gets ``Optimizer.auto_rate``)."""
+        if self.eta0 != "auto":
+            return float(self.eta0)
+        if not hasattr(optimizer, "auto_eta0"):
+            return Optimizer.auto_rate
+        X, sw, n = _host_rows(problem)
+        loss = problem.loss if problem.loss is not None else self._make_loss(n_outputs)
+        penalty = problem.penalty if problem.penalty is not None else make_penalty(
+            self.penalty, self.alpha, self.l1_ratio, X.shape[1])
+        L = _precondition.lipschitz(X, sw, pre, curvature=loss.curvature, l2=penalty.l2,
+                                    batch_size=self._batch_size(n), n_samples=n)
+        return float(optimizer.auto_eta0(L))
 
     # ---- fit ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight, *, partial, classes=None):
         if not partial and _dask.is_dask_array(X):  # issue 6: data-parallel fit on the workers
             return _dask.fit(self, X, y, sample_weight)
         optimizer, schedule = self._resolve_components()
-        if partial and self.early_stopping:
-            raise ValueError("early_stopping=True is not supported by partial_fit: "
-                             "hold out your own validation data between calls, or use fit.")
         space = _array_api.namespace(X)  # issue 6: torch / CuPy / array_api_strict data
         if space is not None:
             return _array_api.fit(self, X, y, sample_weight, optimizer, schedule,
@@ -123,18 +173,17 @@ class BaseSGD(BaseEstimator):
         if self.early_stopping:
             X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
         n_outputs = Y.shape[1]
-        problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs)
-        batch = self._batch_size(X_tr.shape[0])
-        if batch == 1 and np.ptp(sw_tr[sw_tr > 0]) > 0:
-            warn("With batch_size=1 each update is the weighted mean gradient of one sample, "
-                 "so sample/class weights only decide which samples count (zero or not), not "
-                 "how much; use batch_size > 1 or None for weights to act.", UserWarning,
-                 stacklevel=4)  # user, fit / partial_fit, _fit, warn
-        state = self._initial_state(optimizer, problem, n_outputs, first, partial)
-        n_epochs, theta = self._train(problem, optimizer, schedule, state, partial=partial,
-                                      reference=self._reference_objective(problem, state),
-                                      rng=rng, score=score)
-        self._assign(theta, state, n_epochs, info, names, X.shape[1], partial and not first)
+        pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs) if first
+               else self._state.precond)
+        problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs, pre)
+        state = self._initial_state(optimizer, problem, n_outputs, first, partial, pre=pre)
+        if score is not None:
+            score = _in_user_units(score, pre)
+        n_epochs, phi = self._train(problem, optimizer, schedule, state, partial=partial,
+                                    reference=self._reference_objective(problem, state),
+                                    rng=rng, score=score)
+        self._assign(pre.to_original(phi), state, n_epochs, info, names, X.shape[1],
+                     partial and not first)
         return self
 
     def _train(self, problem, optimizer, schedule, state, *, partial, reference, rng=None,
@@ -160,23 +209,30 @@ class BaseSGD(BaseEstimator):
     def _batch_size(self, n):
         return n if self.batch_size is None else min(self.batch_size, n)
 
-    def _initial_state(self, optimizer, problem, n_outputs, first, partial):
-        """Fresh state, or a copy of the previous one (partial_fit / warm_start)."""
+    def _initial_state(self, optimizer, problem, n_outputs, first, partial, pre=None):
+        """Fresh state, or a copy of the previous one (partial_fit / warm_start).
+
+        The state's parameters are phi, in ``pre``'s units (the user's when ``None``:
+        the Dask and Array API fits).
+        """
+        d = problem.X.shape[1]
+        if pre is None:
+            pre = _precondition.identity(d, self.fit_intercept, n_outputs)
         if not first:  # partial_fit continuing: parameters, optimizer state and t
             state = self._state.copy()
-            state.rebase(float(self.eta0))
+            state.rebase(state.eta0 if self.eta0 == "auto" else float(self.eta0))
             return state
-        d = problem.X.shape[1]
         theta = np.zeros((d + int(self.fit_intercept), n_outputs), dtype=problem.X.dtype)
         if self.warm_start and not partial and hasattr(self, "_state"):
-            previous = self._state.theta
+            previous = self._state.precond.to_original(self._state.theta)
             if previous.shape != theta.shape:
                 raise ValueError(
                     f"warm_start=True but the previous fit has parameters of shape "
                     f"{previous.shape} and this data needs {theta.shape}.")
-            theta[...] = previous
-        return _loop.State(theta, optimizer.init_state(theta), eta_base=float(self.eta0),
-                           eta0=float(self.eta0))
+            theta[...] = pre.from_original(previous)
+        eta0 = self._resolve_eta0(optimizer, problem, pre, n_outputs)
+        return _loop.State(theta, optimizer.init_state(theta), eta_base=eta0, eta0=eta0,
+                           precond=pre)
 
     def _reference_objective(self, problem, state):
         """Objective at theta = 0 (and at the starting point when warm): the blow-up scale."""
@@ -188,7 +244,7 @@ class BaseSGD(BaseEstimator):
             return max(zero, state.loss_curve[-1])
         if np.any(state.theta):  # warm start: a poor starting fit is not a divergence
             with np.errstate(over="ignore", invalid="ignore"):
-                return max(zero, problem.objective(state.theta))
+                return max(zero, problem.objective(state.precond.forward(state.theta)))
         return zero
 
     def _split_validation(self, X, y, Y, sw, rng):
@@ -225,8 +281,9 @@ class BaseSGD(BaseEstimator):
             setattr(self, name, value)
         self.n_iter_ = (self.n_iter_ + n_epochs) if continuing else n_epochs
         self.t_ = state.t
-        self.loss_curve_ = list(state.loss_curve)
-        self.best_loss_ = float(np.min(state.loss_curve)) if state.loss_curve else np.inf
+        unit = state.precond.objective_scale  # the loop's objective is J / unit
+        self.loss_curve_ = [unit * value for value in state.loss_curve]
+        self.best_loss_ = min(self.loss_curve_) if state.loss_curve else np.inf
         if self.early_stopping:
             self.validation_scores_ = list(state.validation_scores)
             self.best_validation_score_ = float(np.max(state.validation_scores))
@@ -275,3 +332,22 @@ class BaseSGD(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _in_user_units(score, pre):
+    """A validation scorer of the user's ``theta`` as one of phi."""
+    return lambda phi: score(pre.to_original(phi))
+
+
+def _host_rows(problem):
+    """``(X, sample_weight, n_samples)`` in memory for ``eta0="auto"``: the problem's
+    own for NumPy / SciPy data, else the first rows of a Dask or Array API X."""
+    X = problem.X
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        sw = problem.sample_weight
+        return X, (np.ones(X.shape[0]) if sw is None else sw), problem.n_samples
+    rows = _precondition.LIPSCHITZ_ROWS
+    head = X[:rows]
+    head = head.compute() if hasattr(head, "compute") else _array_api.to_numpy(head)
+    head = np.asarray(head, dtype=np.float64)
+    return head, np.ones(head.shape[0]), max(getattr(problem, "n_samples", 0), head.shape[0])

@@ -5,11 +5,11 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 
 from . import _array_api
-from ._base import BaseSGD
+from ._base import BaseSGD, _without_early_stopping
 from ._losses import (
     BinaryLogLoss, MultinomialLogLoss, log_proba_binary, log_proba_multinomial,
 )
-from ._validation import StrOptions, check_classification_targets
+from ._validation import available_if, StrOptions, check_classification_targets
 
 
 class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
@@ -27,8 +27,10 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         optimizer object (hyperparameters searchable as ``optimizer__beta1``).
     learning_rate : str or Schedule, default="adaptive"
         Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES` or an object.
-    eta0 : float, default=0.01
-        Base learning rate.
+    eta0 : float or "auto", default="auto"
+        Base learning rate; ``"auto"`` is the optimizer's own rate in the
+        preconditioned geometry (``1 / L`` from the data for plain and momentum
+        SGD), see ``docs/guide/preconditioning.md``.
     power_t : float, default=0.25
         Exponent of the ``"invscaling"`` schedule.
     penalty : {None, "l2", "l1", "elasticnet"}, default="l2"
@@ -41,10 +43,10 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         Samples per update; ``None`` is full batch, 1 is per-sample SGD.
     max_iter : int, default=1000
         Maximum number of epochs.
-    tol : float or None, default=1e-4
+    tol : float or None, default=1e-5
         Stopping tolerance on the epoch objective (validation accuracy with
         ``early_stopping``); ``None`` runs all ``max_iter`` epochs.
-    n_iter_no_change : int, default=5
+    n_iter_no_change : int, default=10
         Patience, in epochs.
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction``, stop on validation
@@ -65,6 +67,13 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         Seeds shuffling and the validation split.
     verbose : int, default=0
         Print a line per epoch.
+    preconditioning : {"auto", None}, default="auto"
+        ``"auto"``: the optimizer works in a well-conditioned parametrization learned
+        from the training data of the first call (feature scales, implicit centring of
+        dense columns, whitening of up to 256 dense features, the regression target's
+        location and scale); the objective, its minimizer, the penalty and every
+        fitted attribute stay in the original units. ``None``: the optimizer works on
+        the coefficients and intercept themselves.
 
     Attributes
     ----------
@@ -98,11 +107,12 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
 
-    def __init__(self, *, optimizer="sgd", learning_rate="adaptive", eta0=0.01,
+    def __init__(self, *, optimizer="sgd", learning_rate="adaptive", eta0="auto",
                  power_t=0.25, penalty="l2", alpha=1e-4, l1_ratio=0.15, batch_size=128,
-                 max_iter=1000, tol=1e-4, n_iter_no_change=5, early_stopping=False,
+                 max_iter=1000, tol=1e-5, n_iter_no_change=10, early_stopping=False,
                  validation_fraction=0.1, shuffle=True, average=False, fit_intercept=True,
-                 warm_start=False, class_weight=None, random_state=None, verbose=0):
+                 warm_start=False, class_weight=None, random_state=None, verbose=0,
+                 preconditioning="auto"):
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.eta0 = eta0
@@ -123,8 +133,9 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         self.class_weight = class_weight
         self.random_state = random_state
         self.verbose = verbose
+        self.preconditioning = preconditioning
 
-    def _make_loss(self, n_outputs):
+    def _make_loss(self, n_outputs, target_scale=1.0):
         return BinaryLogLoss() if n_outputs == 1 else MultinomialLogLoss()
 
     def _classes(self, y, reset, classes):
@@ -188,6 +199,7 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         coef, intercept = self._coef_intercept(theta, n_features)
         return {"coef_": coef, "intercept_": intercept, "classes_": classes_}
 
+    @available_if(_without_early_stopping)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One pass over ``(X, y)``, continuing parameters, optimizer state and ``t_``.
 

@@ -395,8 +395,10 @@ def _constants(code, h, flags, scal, t):
 
 
 @_jit(inline="always")
-def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, lo, hi):
-    """Update coordinates ``lo:hi``; returns their ``sum |w|`` and ``sum w^2`` afterwards."""
+def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, l1w, k, lo, hi):
+    """Update coordinates ``lo:hi``; returns their ``sum |w|`` and ``sum w^2`` afterwards.
+    The L1 threshold of coordinate ``j`` is ``l1 * l1w[j // k]`` (the preconditioner's
+    per-row factor; ``l1w`` has one entry per row of theta)."""
     a, b = 0.0, 0.0
     if code == 0:  # SGD: h = momentum, dampening, nesterov
         mu, tau, nesterov = h[0], h[1], h[2] != 0
@@ -406,14 +408,14 @@ def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, lo, hi):
             if mu != 0.0:
                 bufs[0, j] = g if cst[0] != 0 else bufs[0, j] * mu + (1.0 - tau) * g
                 step = g + mu * bufs[0, j] if nesterov else bufs[0, j]
-            w = _put(theta, grad, j, step, cst[1], eta, l1)
+            w = _put(theta, grad, j, step, cst[1], eta, l1 * l1w[j // k])
             a, b = a + abs(w), b + w * w
     elif code == 1:  # Adagrad: h = eps
         for j in range(lo, hi):
             g = grad[j] + l2 * theta[j]
             bufs[0, j] += g * g
             den = math.sqrt(bufs[0, j]) + h[0]
-            w = _put(theta, grad, j, g / den, 1.0 / den, eta, l1)
+            w = _put(theta, grad, j, g / den, 1.0 / den, eta, l1 * l1w[j // k])
             a, b = a + abs(w), b + w * w
     elif code == 2:  # RMSprop: h = rho, eps, momentum, centered
         rho, eps, mu, centered = h[0], h[1], h[2], h[3] != 0
@@ -429,7 +431,7 @@ def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, lo, hi):
             if mu != 0.0:
                 bufs[2, j] = bufs[2, j] * mu + step
                 step = bufs[2, j]
-            w = _put(theta, grad, j, step, 1.0 / (den * (1.0 - mu)), eta, l1)
+            w = _put(theta, grad, j, step, 1.0 / (den * (1.0 - mu)), eta, l1 * l1w[j // k])
             a, b = a + abs(w), b + w * w
     elif code == 3:  # Adadelta: h = rho, eps
         for j in range(lo, hi):
@@ -438,7 +440,7 @@ def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, lo, hi):
             delta = math.sqrt(bufs[1, j] + h[1]) / math.sqrt(bufs[0, j] + h[1]) * g
             _ema(bufs, 1, j, delta * delta, h[0])
             px = math.sqrt(bufs[1, j] + h[1]) / math.sqrt(bufs[0, j] + h[1])
-            w = _put(theta, grad, j, delta, px, eta, l1)
+            w = _put(theta, grad, j, delta, px, eta, l1 * l1w[j // k])
             a, b = a + abs(w), b + w * w
     elif code == 4:  # Adam / AMSGrad: h = beta1, beta2, eps, amsgrad; cst = bias corrections
         for j in range(lo, hi):
@@ -450,7 +452,7 @@ def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, lo, hi):
                 bufs[2, j] = max(bufs[2, j], bufs[1, j])
                 second = bufs[2, j]
             px = 1.0 / (math.sqrt(second) / cst[1] + h[2])
-            w = _put(theta, grad, j, bufs[0, j] / cst[0] * px, px, eta, l1)
+            w = _put(theta, grad, j, bufs[0, j] / cst[0] * px, px, eta, l1 * l1w[j // k])
             a, b = a + abs(w), b + w * w
     elif code == 5:  # Adamax: h = beta1, beta2, eps
         for j in range(lo, hi):
@@ -458,7 +460,7 @@ def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, lo, hi):
             _ema(bufs, 0, j, g, h[0])
             bufs[1, j] = max(h[1] * bufs[1, j], abs(g) + h[2])
             px = 1.0 / (cst[0] * bufs[1, j])
-            w = _put(theta, grad, j, bufs[0, j] * px, px, eta, l1)
+            w = _put(theta, grad, j, bufs[0, j] * px, px, eta, l1 * l1w[j // k])
             a, b = a + abs(w), b + w * w
     else:  # NAdam: h = beta1, beta2, eps, momentum_decay
         for j in range(lo, hi):
@@ -466,7 +468,8 @@ def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, lo, hi):
             _ema(bufs, 0, j, g, h[0])
             _ema(bufs, 1, j, g * g, h[1])
             px = 1.0 / (math.sqrt(bufs[1, j] / cst[2]) + h[2])
-            w = _put(theta, grad, j, g * cst[0] * px + bufs[0, j] * cst[1] * px, px, eta, l1)
+            w = _put(theta, grad, j, g * cst[0] * px + bufs[0, j] * cst[1] * px, px, eta,
+                     l1 * l1w[j // k])
             a, b = a + abs(w), b + w * w
     return a, b
 
@@ -482,16 +485,34 @@ def _total(sw, order, lo, hi):
 
 
 @_jit(inline="always")
+def _positive(sw, order, lo, hi):
+    """How many rows of ``order[lo:hi]`` have a positive weight (the batch's ``|B|``)."""
+    if sw.shape[0] == 1:
+        return hi - lo
+    count = 0
+    for q in range(lo, hi):
+        count += _w(sw, _row(order, q)) > 0
+    return count
+
+
+@_jit(inline="always")
+def _divisor(total, sbar, rows):
+    """What a batch's weighted gradient sum is divided by (``_loop.batch_divisor``)."""
+    return rows * sbar if sbar > 0 else total
+
+
+@_jit(inline="always")
 def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale, nc,
-           fit_intercept, loss_code, eps, G):
+           fit_intercept, loss_code, eps, G, sbar):
     """Loss sum and weight total of rows ``order[lo:hi]`` at ``scale * theta``; their
-    weighted loss gradients (w.r.t. raw, divided by the total) go to ``G``."""
+    weighted loss gradients (w.r.t. raw, over ``_divisor``) go to ``G``."""
     total = _total(sw, order, lo, hi)
     if not total > 0:
         return 0.0, total
     _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, Y.shape[1], scale, nc,
               fit_intercept, G)
-    return _loss_rows(loss_code, eps, G, Y, sw, order, lo, hi, total), total
+    div = _divisor(total, sbar, _positive(sw, order, lo, hi))
+    return _loss_rows(loss_code, eps, G, Y, sw, order, lo, hi, div), total
 
 
 @_jit(inline="always")
@@ -530,18 +551,20 @@ def _batch_grad_threads(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, 
 
 @_jit(inline="always")
 def _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta, nc,
-                fit_intercept, loss_code, eps, G, grad, Gt, partial, values):
-    """Loss sum and weight total of rows ``order[lo:hi]``; their mean loss gradient is
-    added to ``grad``, on ``values.shape[0]`` threads when there are several."""
+                fit_intercept, loss_code, eps, G, grad, Gt, partial, values, sbar):
+    """Loss sum and weight total of rows ``order[lo:hi]``; their mean loss gradient
+    (over ``_divisor``) is added to ``grad``, on ``values.shape[0]`` threads when there
+    are several."""
     total = _total(sw, order, lo, hi)
     if not total > 0:
         return 0.0, total
+    div = _divisor(total, sbar, _positive(sw, order, lo, hi))
     if values.shape[0] < 2:
         return _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block,
-                            theta, nc, fit_intercept, loss_code, eps, total, G, grad,
+                            theta, nc, fit_intercept, loss_code, eps, div, G, grad,
                             True), total
     _batch_grad_threads(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta,
-                        nc, fit_intercept, loss_code, eps, total, Gt, partial, values)
+                        nc, fit_intercept, loss_code, eps, div, Gt, partial, values)
     value = 0.0
     for t in range(values.shape[0]):
         value += values[t]
@@ -551,36 +574,100 @@ def _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, t
     return value, total
 
 
+@_jit(inline="always")
+def _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
+    """``out = theta'`` of ``phi`` (``_precondition.Preconditioner.forward``): ``w' = M v``
+    (``Mf`` full, ``pmode == 2``; ``md`` diagonal), ``b' = c - shift . w'``."""
+    nc = d * k
+    if pmode == 2:
+        for i in range(d):
+            for c in range(k):
+                out[i * k + c] = 0.0
+            for j in range(d):
+                m = Mf[i, j]
+                for c in range(k):
+                    out[i * k + c] += m * phi[j * k + c]
+    else:
+        for j in range(d):
+            for c in range(k):
+                out[j * k + c] = md[j] * phi[j * k + c]
+    if fit_intercept:
+        for c in range(k):
+            acc = phi[nc + c]
+            for j in range(shift.shape[0]):
+                acc -= shift[j] * out[j * k + c]
+            out[nc + c] = acc
+
+
+@_jit(inline="always")
+def _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
+    """``grad`` (in theta') becomes the gradient in phi: ``M^T (g_w - shift g_b)``
+    (``Preconditioner.pullback``); the intercept entries stay."""
+    nc = d * k
+    for j in range(d):
+        for c in range(k):
+            g = grad[j * k + c]
+            if fit_intercept and shift.shape[0]:
+                g -= shift[j] * grad[nc + c]
+            tmp[j * k + c] = g
+    if pmode == 2:
+        for i in range(nc):
+            grad[i] = 0.0
+        for j in range(d):
+            for i in range(d):
+                m = Mf[j, i]
+                for c in range(k):
+                    grad[i * k + c] += m * tmp[j * k + c]
+    else:
+        for j in range(d):
+            for c in range(k):
+                grad[j * k + c] = md[j] * tmp[j * k + c]
+
+
 @_jit
 def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, rates, theta,
            avg, grad, G, Gt, partial, values, bufs, flags, scal, hyper, opt_code, loss_code,
-           eps, l1, l2, d, fit_intercept, average, counters):
+           eps, l1, l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp,
+           tmp, sbar):
     """The updates of one epoch (``_loop._update``, in order). ``counters`` (in/out):
-    t, samples seen, n_avg, epoch objective sum, diverged flag, diverging value."""
+    t, samples seen, n_avg, epoch objective sum, diverged flag, diverging value.
+    With a preconditioner (``pmode`` 1 diagonal, 2 full) ``theta`` holds phi: each
+    batch is taken at ``thp = theta'``, its gradient pulled back to phi."""
     n, k = Y.shape
     nc, P = d * k, theta.shape[0]
     t, seen, n_avg, t_start = int(counters[0]), counters[1], int(counters[2]), int(counters[0])
     a, b = _penalty_value(theta, nc, 1.0, 0.0), 2.0 * _penalty_value(theta, nc, 0.0, 1.0)
+    l2_phi = l2 if pmode == 0 else 0.0  # with a preconditioner L2 acts at theta'
     epoch_value = 0.0
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
+        src = theta
+        if pmode != 0:
+            _forward(pmode, Mf, md, shift, theta, thp, d, k, fit_intercept)
+            src = thp
         value, total = _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi,
-                                   block, theta, nc, fit_intercept, loss_code, eps, G, grad, Gt,
-                                   partial, values)
+                                   block, src, nc, fit_intercept, loss_code, eps, G, grad, Gt,
+                                   partial, values, sbar)
         if not total > 0:
             continue
         if not math.isfinite(value):
             counters[4], counters[5] = 1.0, value
             break
-        if l1 != 0.0 or l2 != 0.0:
+        if pmode != 0:
+            if l1 != 0.0 or l2 != 0.0:
+                value += total * _penalty_value(thp, nc, l1, l2)
+            for j in range(nc):
+                grad[j] += l2 * thp[j]
+            _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept)
+        elif l1 != 0.0 or l2 != 0.0:
             value += total * (l1 * a + 0.5 * l2 * b)
         t += 1
         seen += hi - lo
         if average and seen >= average:
             n_avg += 1
         eta, cst = rates[t - t_start - 1], _constants(opt_code, hyper, flags, scal, t)
-        a, b = _apply(opt_code, hyper, bufs, cst, grad, theta, eta, l1, l2, 0, nc)
-        _apply(opt_code, hyper, bufs, cst, grad, theta, eta, 0.0, 0.0, nc, P)
+        a, b = _apply(opt_code, hyper, bufs, cst, grad, theta, eta, l1, l2_phi, l1w, k, 0, nc)
+        _apply(opt_code, hyper, bufs, cst, grad, theta, eta, 0.0, 0.0, l1w, k, nc, P)
         if average and seen >= average:
             _average(avg, theta, n_avg)
         epoch_value += value
@@ -589,7 +676,7 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
 
 @_jit
 def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates, theta,
-                  avg, G, loss_code, eps, l2, d, fit_intercept, average, counters):
+                  avg, G, loss_code, eps, l2, d, fit_intercept, average, counters, sbar):
     """Plain SGD with an L2 (or no) penalty in O(non-zeros of the batch) per update.
 
     The coefficients are kept as ``scale * v`` (``v`` in ``theta``): the L2
@@ -606,7 +693,7 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
         value, total = _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta,
-                              scale, nc, fit_intercept, loss_code, eps, G)
+                              scale, nc, fit_intercept, loss_code, eps, G, sbar)
         if not total > 0:
             continue
         if not math.isfinite(value):
@@ -666,6 +753,15 @@ def _full_pass(X, data, indices, indptr, sparse, Y, sw, none, theta, nc, fit_int
                                  n * t // threads, n * (t + 1) // threads, block, theta, nc,
                                  fit_intercept, loss_code, eps, total, G[t], partial[t],
                                  want_grad)
+
+
+@_jit
+def _full_pass_serial(X, data, indices, indptr, sparse, Y, sw, none, theta, nc, fit_intercept,
+                      loss_code, eps, total, block, G, values, partial, want_grad):
+    """``_full_pass`` on one thread (same arguments, one share of the rows)."""
+    values[0] = _blocks_grad(X, data, indices, indptr, sparse, Y, sw, none, 0, Y.shape[0],
+                             block, theta, nc, fit_intercept, loss_code, eps, total, G[0],
+                             partial[0], want_grad)
 
 
 # ---- the row order of a shuffled epoch: RandomState.shuffle, compiled -----------------
@@ -742,7 +838,7 @@ def _kernel_X(X):
     return X, (np.zeros(0, dtype), empty, empty)
 
 
-def epoch_runner(problem, plan):
+def epoch_runner(problem, plan, precond):
     """A compiled replacement of the numpy epoch for this fit, or ``None``."""
     layout_ok = _layout_ok(problem.X)
     opt = OPTIMIZER_KERNELS.get(type(plan.optimizer))
@@ -753,14 +849,15 @@ def epoch_runner(problem, plan):
             or type(problem.penalty) is not ElasticNet
             or -(-problem.n_samples // plan.batch_size) < MIN_UPDATES):
         return None
-    return CompiledEpochs(problem, plan, opt, loss)
+    return CompiledEpochs(problem, plan, opt, loss, precond)
 
 
 class CompiledEpochs:
     """Packs the state into flat arrays, calls the kernel, unpacks (O(parameters))."""
 
-    def __init__(self, problem, plan, opt, loss):
+    def __init__(self, problem, plan, opt, loss, precond):
         self.problem, self.plan = problem, plan
+        self._precondition(precond, problem.X.shape[1])
         self.opt_code, names, self.buffers, self.scalars = opt
         self.hyper = np.array([getattr(plan.optimizer, name) for name in names], np.float64)
         self.loss_code, self.eps = loss[0], float(loss[1](problem.loss))
@@ -776,7 +873,20 @@ class CompiledEpochs:
         # w = scale * v pays where an update touches few coefficients: sparse rows or
         # dense batches of a few rows (else the plain per-update pass is as cheap)
         self.scaled = (self.opt_code == 0 and not plan.optimizer.momentum and not pen.l1
-                       and (self.sparse or plan.batch_size < 8))
+                       and (self.sparse or plan.batch_size < 8) and self.pmode == 0)
+
+    def _precondition(self, pre, d):
+        """The preconditioner as the kernel takes it (``_epoch``'s ``pmode`` ... ``sbar``)."""
+        self.pmode = {None: 0, "diag": 1, "full": 2}[pre.mode]
+        self.Mf = pre.M if self.pmode == 2 else np.zeros((0, 0))
+        self.md = pre.M if self.pmode == 1 else np.zeros(0)
+        self.shift = pre.shift if (pre.shift is not None and pre.fit_intercept) else np.zeros(0)
+        weights = pre.prox_weights()
+        self.l1w = np.ones(d + 1)
+        if not np.isscalar(weights):
+            self.l1w[:d] = weights[:d, 0]
+        self.l1w[d] = 0.0  # the intercept row is never penalised
+        self.sbar = float(pre.weight_mean)
 
     def rates(self, t, count, eta0):
         """Learning rates of updates ``t + 1 .. t + count`` (``Schedule.rate``)."""
@@ -817,7 +927,7 @@ class CompiledEpochs:
         if self.scaled:
             _epoch_scaled(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, rates,
                           theta, avg, G, self.loss_code, self.eps, pen.l2, d, pb.fit_intercept,
-                          self.plan.average, counters)
+                          self.plan.average, counters, self.sbar)
         else:
             bufs, flags, scal = self._pack(st)
             threads = 1
@@ -830,7 +940,8 @@ class CompiledEpochs:
                        rates, theta, avg, np.zeros_like(theta), G, Gt, partial,
                        np.zeros(threads), bufs, flags, scal, self.hyper, self.opt_code,
                        self.loss_code, self.eps, pen.l1, pen.l2, d, pb.fit_intercept,
-                       self.plan.average, counters)
+                       self.plan.average, counters, self.pmode, self.Mf, self.md, self.shift,
+                       self.l1w, np.zeros_like(theta), np.zeros_like(theta), self.sbar)
             self._unpack(st, bufs, flags, scal)
         st.n_avg = int(counters[2])
         if st.n_avg:
@@ -873,10 +984,13 @@ def full_value_and_grad(problem, theta, want_grad=True):
     Xd, csr = _kernel_X(X)
     values = np.zeros(threads)
     partial = np.zeros((threads, flat.size) if want_grad else (threads, 1), dtype)
-    with _parallel_launch():
-        _full_pass(Xd, *csr, sp.issparse(X), np.ascontiguousarray(problem.Y, dtype=dtype),
-                   _weights(sw, dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
-                   problem.fit_intercept, loss[0], float(loss[1](problem.loss)), float(total),
-                   block, np.zeros((threads, block, k)), values, partial, want_grad)
+    # one share: the serial kernel (a parallel launch costs more than a small pass,
+    # and much more while other processes hold the cores)
+    kernel = _full_pass if threads > 1 else _full_pass_serial
+    with _parallel_launch() if threads > 1 else contextlib.nullcontext():
+        kernel(Xd, *csr, sp.issparse(X), np.ascontiguousarray(problem.Y, dtype=dtype),
+               _weights(sw, dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
+               problem.fit_intercept, loss[0], float(loss[1](problem.loss)), float(total),
+               block, np.zeros((threads, block, k)), values, partial, want_grad)
     grad = partial.sum(axis=0).reshape(theta.shape) if want_grad else None
     return float(values.sum()), total, grad

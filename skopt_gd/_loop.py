@@ -3,12 +3,15 @@
 Nothing here branches on an optimizer, schedule or penalty name: those are
 resolved to objects before the loop starts (see ``_base.py``).
 
-Per update ``t``: gradient of the weighted mean loss over the batch, plus the
-penalty's smooth gradient -> ``direction = optimizer.step(grad, state, t)`` ->
-``theta -= eta_t * direction`` -> L1 proximal step -> averaging.
+Per update ``t``: ``theta' = precond.forward(phi)`` -> the unbiased estimate of the
+mean loss gradient over the batch at ``theta'`` (``sum_B s_i grad_i / (|B| s_bar)``),
+plus the penalty's smooth gradient -> pulled back to ``phi`` ->
+``direction = optimizer.step(grad, state, t)`` -> ``phi -= eta_t * direction`` ->
+L1 proximal step -> averaging. ``phi`` is the optimizer's parametrization
+(``_precondition.py``; ``theta`` itself with ``preconditioning=None``).
 
-``theta`` packs the parameters as one ``(n_features [+ 1], n_outputs)`` array,
-the intercept in the last row, so every optimizer treats coefficients and
+``phi`` and ``theta`` pack the parameters as one ``(n_features [+ 1], n_outputs)``
+array, the intercept in the last row, so every optimizer treats coefficients and
 intercept alike while the penalty only touches the coefficient rows.
 """
 
@@ -40,6 +43,7 @@ class Problem:
     loss: object
     penalty: object
     fit_intercept: bool
+    weight_mean: float = 0.0  # s_bar of the unbiased batch gradient; 0: the batch's mean
 
     @property
     def n_samples(self):
@@ -68,18 +72,20 @@ class Problem:
         total = sb.sum()
         if total <= 0:
             return 0.0, total, None
+        divisor = batch_divisor(int(np.count_nonzero(sb)), self.weight_mean, total)
         grad = np.zeros_like(theta)
         value = 0.0
         for rows in _blocks(Xb):
-            value += self._accumulate(*(_take(A, rows) for A in (Xb, Yb, sb)), total, theta, grad)
+            value += self._accumulate(*(_take(A, rows) for A in (Xb, Yb, sb)), divisor, theta,
+                                      grad)
         return value, total, grad
 
-    def _accumulate(self, Xb, Yb, sb, total, theta, grad):
+    def _accumulate(self, Xb, Yb, sb, divisor, theta, grad):
         """Add the rows' share of the mean gradient to ``grad``; return their loss sum."""
         raw = self.raw(Xb, theta)
         value = float(self.loss.value(raw, Yb) @ sb)
         G = self.loss.gradient(raw, Yb)
-        G *= (sb / total)[:, None]
+        G *= (sb / divisor)[:, None]
         d = Xb.shape[1]
         grad[:d] += Xb.T @ G
         if self.fit_intercept:
@@ -98,6 +104,15 @@ class Problem:
         data = sum(float(self.loss.value(self.raw(_take(X, rows), theta), Y[rows]) @ s[rows])
                    for rows in _blocks(X))  # in blocks: no n-sized temporaries
         return data / s.sum() + self.penalty.value(theta)
+
+
+def batch_divisor(n_rows, weight_mean, total):
+    """What a batch's weighted gradient sum is divided by: ``|B| * s_bar``, so that the
+    batch gradient is the unbiased estimate of the data term's gradient (API.md), or
+    the batch's weight ``total`` where no ``s_bar`` is given. Rows of weight zero are
+    as if absent: ``|B|`` counts the batch's positive-weight rows and ``s_bar`` is the
+    mean positive training weight, so a full batch divides by the weight total."""
+    return n_rows * weight_mean if weight_mean else total
 
 
 BLOCK_BYTES = 1 << 22  # dense rows per block of the gradient: about 4 MiB (cache-resident)
@@ -141,10 +156,11 @@ class Plan:
 class State:
     """Everything that carries over between ``partial_fit`` calls."""
 
-    theta: np.ndarray
+    theta: np.ndarray  # phi: the optimizer's parameters (see _precondition.py)
     opt_state: dict
     eta_base: float  # current base rate (eta0, times the adaptive reductions so far)
-    eta0: float = None  # the estimator's eta0 that eta_base derives from
+    eta0: float = None  # the (resolved) eta0 that eta_base derives from
+    precond: object = None  # the Preconditioner of the first call
     t: int = 0
     samples_seen: float = 0
     avg_theta: np.ndarray = None
@@ -162,7 +178,7 @@ class State:
         self.eta0 = eta0
 
     def coefficients(self, penalty):
-        """The parameters to expose: averaged (on the current L1 support) or last."""
+        """The parameters to expose, in phi: averaged (on the current L1 support) or last."""
         if self.avg_theta is None or self.n_avg == 0:
             return self.theta.copy()
         avg = self.avg_theta.copy()
@@ -193,20 +209,23 @@ def batches(n, batch_size, order):
 
 def _update(problem, plan, st, idx, epoch):
     """One update on rows ``idx``; returns the batch's weighted objective sum."""
-    value, total, grad = problem.batch_value_and_grad(idx, st.theta)
+    pre = st.precond
+    theta = pre.forward(st.theta)
+    value, total, grad = problem.batch_value_and_grad(idx, theta)
     if grad is None:  # all weights zero: the batch carries no information
         return 0.0
     if not np.isfinite(value):
         _diverged(epoch, value, plan)
     if problem.penalty.active:  # the batch objective at the parameters it used
-        value += total * problem.penalty.value(st.theta)
+        value += total * problem.penalty.value(theta)
     st.t += 1
-    problem.penalty.add_gradient(st.theta, grad)
+    grad = pre.pullback(problem.penalty.add_gradient(theta, grad))
     eta = plan.schedule.rate(st.t, st.eta_base)
     direction = plan.optimizer.step(grad, st.opt_state, st.t)
     st.theta -= eta * direction
     if problem.penalty.l1:
-        problem.penalty.prox(st.theta, eta, plan.optimizer.prox_scale(st.opt_state, st.t))
+        problem.penalty.prox(st.theta, eta, plan.optimizer.prox_scale(st.opt_state, st.t)
+                             * pre.prox_weights())
     st.samples_seen += _count(idx, problem.n_samples)
     if plan.average and st.samples_seen >= plan.average:
         _average(st)
@@ -259,13 +278,14 @@ def run_epoch(problem, plan, st, epoch, compiled=None):
 class Stopper:
     """sklearn's no-improvement counter on the objective or the validation score."""
 
-    def __init__(self, plan, start_best):
+    def __init__(self, plan, start_best, unit=1.0):
         self.plan = plan
         self.best = start_best
         self.count = 0
+        self.unit = unit  # tol is relative to this (the starting objective)
 
     def update(self, value, higher_is_better):
-        tol = self.plan.tol
+        tol = None if self.plan.tol is None else self.plan.tol * self.unit
         sign = 1.0 if higher_is_better else -1.0
         improved_enough = tol is None or sign * (value - self.best) > tol
         if tol is not None:
@@ -283,16 +303,20 @@ class Stopper:
 def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL_FACTOR):
     """Run up to ``max_epochs`` epochs on ``st`` (modified in place).
 
-    Returns ``(n_epochs_run, best_theta)``; ``best_theta`` is the exposed
+    Returns ``(n_epochs_run, best_theta)``; ``best_theta`` (in phi) is the exposed
     parameters of the best validation epoch with early stopping, else the
-    final ones. Raises ``ValueError`` on divergence.
+    final ones (averaged with ``average``). Raises ``ValueError`` on divergence,
+    judged on the parameters the fit exposes. ``tol`` on the objective is relative
+    to ``reference_objective`` (the objective where this call started, at most
+    that of the zero model): stopping means converged, whatever the units.
     """
     higher = plan.score is not None
-    stopper = Stopper(plan, -np.inf if higher else np.inf)
-    best_theta, converged, epoch = None, False, 0
     floor = np.finfo(np.float64).tiny  # a unit-free floor: tiny targets diverge alike
+    stopper = Stopper(plan, -np.inf if higher else np.inf,
+                      1.0 if higher else max(reference_objective, floor))
+    best_theta, converged, epoch = None, False, 0
     limit = DIVERGENCE_FACTOR * max(reference_objective, floor)
-    compiled = _kernels.epoch_runner(problem, plan)
+    compiled = _kernels.epoch_runner(problem, plan, st.precond)
     for epoch in range(1, max_epochs + 1):
         start = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -302,7 +326,7 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
         st.loss_curve.append(float(obj))
         value = obj
         if higher:
-            value = plan.score(st.coefficients(problem.penalty))
+            value = plan.score(st.coefficients(problem.penalty))  # plan.score takes phi
             st.validation_scores.append(value)
         if stopper.update(value, higher) and higher:
             best_theta = st.coefficients(problem.penalty)
@@ -313,14 +337,16 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
                 converged = True
                 break
             st.eta_base, stopper.count = new_rate, 0
-    _check_final(problem, plan, st, epoch, final_factor * max(reference_objective, floor))
+    if best_theta is None:
+        best_theta = st.coefficients(problem.penalty)
+    limit = final_factor * max(reference_objective, floor)
+    for point in (st.theta, best_theta):  # the live iterate and the exposed point
+        _check_final(problem, plan, st.precond, point, epoch, limit)
     if plan.score is None and _rising(st.loss_curve, plan.n_iter_no_change, reference_objective):
         _diverged(epoch, st.loss_curve[-1], plan)
     if not converged and plan.tol is not None and max_epochs > 1:
         warn(f"Maximum number of iterations ({max_epochs}) reached and the optimization "
              "hasn't converged yet; consider increasing max_iter.", ConvergenceWarning)
-    if best_theta is None:
-        best_theta = st.coefficients(problem.penalty)
     return epoch, best_theta
 
 
@@ -332,16 +358,17 @@ def _rising(curve, patience, reference):
             and tail[-1] > 2.0 * reference)
 
 
-def _check_final(problem, plan, st, epoch, limit):
-    """Catch a blow-up in the very last update, which no epoch objective has seen.
+def _check_final(problem, plan, precond, phi, epoch, limit):
+    """Catch a blow-up that no epoch objective has seen: in the very last update, or in
+    a point the fit exposes without having trained at it (the average, the best
+    early-stopping epoch).
 
-    The objective of the final parameters on all of this call's data: one more
-    forward pass, once per call (a subset could mistake one badly fit row for
-    divergence).
+    The objective of ``phi`` on all of this call's data: one more forward pass
+    (a subset could mistake one badly fit row for divergence).
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        value = problem.objective(st.theta)
-    if not np.isfinite(value) or value > limit or not np.all(np.isfinite(st.theta)):
+        value = problem.objective(precond.forward(phi))
+    if not np.isfinite(value) or value > limit or not np.all(np.isfinite(phi)):
         _diverged(epoch, value, plan)
 
 
@@ -349,5 +376,6 @@ def _report(plan, epoch, obj, st, seconds):
     if plan.verbose:
         rate = plan.schedule.rate(max(st.t, 1), st.eta_base)
         extra = f", validation score {st.validation_scores[-1]:.6g}" if plan.score else ""
+        obj *= st.precond.objective_scale  # in the user's units
         print(f"-- Epoch {epoch}: objective {obj:.6g}, learning rate {rate:.4g}, "
               f"updates {st.t}{extra}, time {seconds:.3f} s", flush=True)

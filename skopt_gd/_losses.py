@@ -4,6 +4,11 @@ Every loss works on ``raw`` of shape ``(n, k)`` (``k`` outputs, or ``k``
 classes for the multinomial loss) and returns values of shape ``(n,)`` and
 gradients of shape ``(n, k)``; the training loop forms weighted means of them.
 Numerically stable forms are used throughout (no overflow for logits of any size).
+
+Each loss also states how it scales, for the preconditioner (``_precondition.py``):
+``degree`` p with ``loss(s r; eps) = s^p loss(r; eps / s)`` in the residual r
+(regression; 0 for the classifier, whose targets are not rescaled), and
+``curvature``, a bound on its second derivative in the prediction.
 """
 
 import numpy as np
@@ -18,6 +23,8 @@ def log1pexp(z):
 class SquaredError:
     """``0.5 (y - raw)^2`` summed over outputs."""
 
+    degree, curvature = 2, 1.0
+
     def value(self, raw, y):
         r = raw - y
         return 0.5 * np.einsum("ij,ij->i", r, r)
@@ -28,6 +35,8 @@ class SquaredError:
 
 class Huber:
     """Quadratic for ``|r| <= epsilon``, linear beyond (``epsilon |r| - epsilon^2 / 2``)."""
+
+    degree, curvature = 2, 1.0
 
     def __init__(self, epsilon):
         self.epsilon = epsilon
@@ -44,6 +53,8 @@ class Huber:
 class EpsilonInsensitive:
     """``max(0, |y - raw| - epsilon)`` summed over outputs."""
 
+    degree, curvature = 1, 1.0  # not smooth: 1 scales the columns like squared error
+
     def __init__(self, epsilon):
         self.epsilon = epsilon
 
@@ -57,6 +68,8 @@ class EpsilonInsensitive:
 
 class BinaryLogLoss:
     """Binary cross-entropy with a sigmoid link; ``y`` in {0, 1}, shape ``(n, 1)``."""
+
+    degree, curvature = 0, 0.25
 
     def value(self, raw, y):
         return (log1pexp(raw) - y * raw)[:, 0]
@@ -72,6 +85,8 @@ class BinaryLogLoss:
 
 class MultinomialLogLoss:
     """Softmax cross-entropy; ``y`` is one-hot, shape ``(n, n_classes)``."""
+
+    degree, curvature = 0, 0.25
 
     def value(self, raw, y):
         return logsumexp(raw, axis=1) - np.einsum("ij,ij->i", raw, y)

@@ -27,6 +27,12 @@ class ElasticNet:
         self.l2 = alpha * (1.0 - l1_ratio)
         self.n_coef = n_coef
 
+    def rescaled(self, l1_factor, l2_factor):
+        """The same penalty with its L1 and L2 strengths multiplied (a change of units)."""
+        out = ElasticNet(0.0, 0.0, self.n_coef)
+        out.l1, out.l2 = self.l1 * l1_factor, self.l2 * l2_factor
+        return out
+
     @property
     def active(self):
         return bool(self.l1 or self.l2)

@@ -6,9 +6,9 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
-from ._base import BaseSGD
+from ._base import BaseSGD, _without_early_stopping
 from ._losses import REGRESSION_LOSSES
-from ._validation import Interval, StrOptions
+from ._validation import available_if, Interval, StrOptions
 
 
 class SGDLinearRegressor(RegressorMixin, BaseSGD):
@@ -32,11 +32,13 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
     learning_rate : str or Schedule, default="adaptive"
         Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES` or a
         schedule object.
-    eta0 : float, default=0.01
-        Base learning rate.
+    eta0 : float or "auto", default="auto"
+        Base learning rate; ``"auto"`` is the optimizer's own rate in the
+        preconditioned geometry (``1 / L`` from the data for plain and momentum
+        SGD), see ``docs/guide/preconditioning.md``.
     power_t : float, default=0.25
         Exponent of the ``"invscaling"`` schedule.
-    penalty : {None, "l2", "l1", "elasticnet"}, default="l2"
+    penalty : {None, "l2", "l1", "elasticnet"}, default=None
         Regularizer :math:`R`, never applied to the intercept; the L1 part is
         applied by a proximal (soft-threshold) step.
     alpha : float, default=1e-4
@@ -47,11 +49,12 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
         Samples per update; ``None`` is full batch, 1 is per-sample SGD.
     max_iter : int, default=1000
         Maximum number of epochs.
-    tol : float or None, default=1e-4
-        Stop when the epoch objective (or validation score with
-        ``early_stopping``) has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs. ``None`` runs all ``max_iter`` epochs.
-    n_iter_no_change : int, default=5
+    tol : float or None, default=1e-5
+        Stop when the epoch objective has not improved by ``tol`` times the
+        objective at the start (or the validation score, with ``early_stopping``,
+        by ``tol``) for ``n_iter_no_change`` epochs. ``None`` runs all ``max_iter``
+        epochs.
+    n_iter_no_change : int, default=10
         Patience, in epochs.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop on the validation
@@ -70,6 +73,13 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
         Seeds shuffling and the validation split.
     verbose : int, default=0
         Print a line per epoch (objective, learning rate, updates, time).
+    preconditioning : {"auto", None}, default="auto"
+        ``"auto"``: the optimizer works in a well-conditioned parametrization learned
+        from the training data of the first call (feature scales, implicit centring of
+        dense columns, whitening of up to 256 dense features, the regression target's
+        location and scale); the objective, its minimizer, the penalty and every
+        fitted attribute stay in the original units. ``None``: the optimizer works on
+        the coefficients and intercept themselves.
 
     Attributes
     ----------
@@ -96,7 +106,8 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(200, 3)
     >>> y = X @ [1.0, -2.0, 0.5] + 3.0
-    >>> reg = SGDLinearRegressor(penalty=None, eta0=0.1, random_state=0).fit(X, y)
+    >>> reg = SGDLinearRegressor(random_state=0).fit(X * [1e4, 1e-3, 1.0], y)
+    >>> reg.coef_ *= [1e4, 1e-3, 1.0]  # back to the units of X: the same fit
     >>> np.round(reg.coef_, 1), round(float(reg.intercept_), 1)
     (array([ 1. , -2. ,  0.5]), 3.0)
     """
@@ -110,11 +121,11 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
     }
 
     def __init__(self, *, loss="squared_error", epsilon=0.1, optimizer="sgd",
-                 learning_rate="adaptive", eta0=0.01, power_t=0.25, penalty="l2",
-                 alpha=1e-4, l1_ratio=0.15, batch_size=128, max_iter=1000, tol=1e-4,
-                 n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
+                 learning_rate="adaptive", eta0="auto", power_t=0.25, penalty=None,
+                 alpha=1e-4, l1_ratio=0.15, batch_size=128, max_iter=1000, tol=1e-5,
+                 n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
                  shuffle=True, average=False, fit_intercept=True, warm_start=False,
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, preconditioning="auto"):
         self.loss = loss
         self.epsilon = epsilon
         self.optimizer = optimizer
@@ -136,9 +147,11 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.preconditioning = preconditioning
 
-    def _make_loss(self, n_outputs):
-        return REGRESSION_LOSSES[self.loss](self.epsilon)
+    def _make_loss(self, n_outputs, target_scale=1.0):
+        """The loss; ``target_scale`` divides the threshold (targets in other units)."""
+        return REGRESSION_LOSSES[self.loss](self.epsilon * target_scale)
 
     def _encode(self, y, dtype, *, reset, classes=None):
         y = np.asarray(y, dtype=dtype)
@@ -170,6 +183,7 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
         tags.target_tags.multi_output = True
         return tags
 
+    @available_if(_without_early_stopping)
     def partial_fit(self, X, y, sample_weight=None):
         """One pass over ``(X, y)``, continuing parameters, optimizer state and ``t_``.
 

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: F401 (re-export)
 from sklearn.utils._param_validation import Interval, StrOptions, HasMethods  # noqa: F401
+from sklearn.utils.metaestimators import available_if  # noqa: F401
 from sklearn.utils.multiclass import check_classification_targets  # noqa: F401
 from sklearn.utils.validation import (  # noqa: F401
     _check_sample_weight,

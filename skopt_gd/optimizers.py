@@ -55,6 +55,20 @@ class Optimizer(ParamObject):
 
     _parameter_constraints: dict = {}
 
+    #: ``eta0="auto"``: the rate of this optimizer in the preconditioned geometry
+    #: (features and target standardized, curvature about 1); see ``auto_eta0``.
+    auto_rate = 0.01
+
+    def auto_eta0(self, lipschitz):
+        """The learning rate ``eta0="auto"`` stands for.
+
+        Adaptive optimizers normalise their steps per coordinate, so their rate is
+        a step length in the preconditioned units (``auto_rate``, whatever the
+        curvature); plain and momentum SGD override this with ``1 / L``.
+        ``lipschitz`` is the smoothness of a batch gradient in those units.
+        """
+        return self.auto_rate
+
     def validate(self):
         """Check the hyperparameters; raise ``ValueError`` naming the bad one."""
         self._validate_params()
@@ -123,6 +137,15 @@ class SGD(Optimizer):
     def init_state(self, params):
         return {"momentum_buffer": None} if self.momentum else {}
 
+    def auto_eta0(self, lipschitz):
+        """``1 / (L m)``: a gradient step of ``1 / L`` (``L`` the smoothness of a batch
+        gradient), ``m`` the stationary step multiplier of the momentum (``prox_scale``);
+        heavy-ball momentum ``mu`` (no Nesterov) takes ``(1 - sqrt(mu))^2 / L``, which
+        damps the stiffest direction critically instead of letting it oscillate."""
+        if self.momentum and not self.nesterov:
+            return (1.0 - self.momentum ** 0.5) ** 2 / (1.0 - self.dampening) / lipschitz
+        return 1.0 / (lipschitz * self.prox_scale(None, 1))
+
     def step(self, grad, state, t):
         if not self.momentum:
             return grad
@@ -163,6 +186,8 @@ class Adagrad(Optimizer):
     >>> Adagrad().step(np.array([2.0]), {"sum": np.zeros(1)}, t=1)
     array([1.])
     """
+
+    auto_rate = 0.5
 
     _parameter_constraints = {"eps": [_nonneg], "initial_accumulator_value": [_nonneg]}
 
@@ -215,6 +240,8 @@ class RMSprop(Optimizer):
     >>> opt.step(np.array([3.0]), opt.init_state(np.zeros(1)), t=1)
     array([2.])
     """
+
+    auto_rate = 0.01
 
     _parameter_constraints = {
         "rho": [_unit], "eps": [_nonneg], "momentum": [_unit], "centered": ["boolean"],
@@ -285,6 +312,8 @@ class Adadelta(Optimizer):
     array([0.])
     """
 
+    auto_rate = 1.0
+
     _parameter_constraints = {"rho": [_unit], "eps": [_positive]}
 
     def __init__(self, rho=0.9, eps=1e-6):
@@ -335,6 +364,8 @@ class Adam(Optimizer):
     >>> opt.step(np.array([-4.0]), opt.init_state(np.zeros(1)), t=1)
     array([-1.])
     """
+
+    auto_rate = 0.01
 
     _parameter_constraints = {
         "beta1": [_unit], "beta2": [_unit], "eps": [_nonneg], "amsgrad": ["boolean"],
@@ -390,6 +421,8 @@ class Adamax(Optimizer):
     array([1.])
     """
 
+    auto_rate = 0.02
+
     _parameter_constraints = {"beta1": [_unit], "beta2": [_unit], "eps": [_nonneg]}
 
     def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -443,6 +476,8 @@ class NAdam(Optimizer):
     >>> round(float(d[0]), 4)  # (1 - mu_1) g / (1 - mu_1) + mu_2 m_1 / (1 - mu_1 mu_2)
     1.0565
     """
+
+    auto_rate = 0.01
 
     _parameter_constraints = {
         "beta1": [_unit], "beta2": [_unit], "eps": [_nonneg], "momentum_decay": [_nonneg],

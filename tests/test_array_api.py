@@ -73,14 +73,14 @@ def _numpy_fit(est, *args, **kwargs):
 
 
 CASES = [  # (estimator, target) -- full batch, shuffled mini-batches, every loss family
-    (SGDLinearRegressor(batch_size=None, eta0=0.1), "y"),
-    (SGDLinearRegressor(batch_size=16, optimizer="adam", penalty="l1", alpha=1e-3,
+    (SGDLinearRegressor(preconditioning=None, batch_size=None, eta0=0.1), "y"),
+    (SGDLinearRegressor(preconditioning=None, batch_size=16, optimizer="adam", penalty="l1", alpha=1e-3,
                         average=True), "y"),
-    (SGDLinearRegressor(loss="huber", epsilon=0.3, batch_size=32, learning_rate="invscaling",
+    (SGDLinearRegressor(preconditioning=None, loss="huber", epsilon=0.3, batch_size=32, learning_rate="invscaling",
                         eta0=0.05), "y"),
-    (SGDLinearRegressor(loss="epsilon_insensitive", batch_size=None, optimizer="rmsprop"), "y"),
-    (SGDLogisticClassifier(batch_size=None, eta0=0.5), "binary"),
-    (SGDLogisticClassifier(batch_size=20, optimizer="nadam", class_weight="balanced"), "multi"),
+    (SGDLinearRegressor(preconditioning=None, loss="epsilon_insensitive", batch_size=None, optimizer="rmsprop"), "y"),
+    (SGDLogisticClassifier(preconditioning=None, batch_size=None, eta0=0.5), "binary"),
+    (SGDLogisticClassifier(preconditioning=None, batch_size=20, optimizer="nadam", class_weight="balanced"), "multi"),
 ]
 
 
@@ -105,7 +105,7 @@ def test_fit_matches_numpy_and_stays_in_namespace(space, est, target):
 def test_regressor_predict_and_score_in_namespace(space):
     xp, to_xp, array_type, to_np = space
     X, y, _ = _data()
-    est = SGDLinearRegressor(batch_size=None, eta0=0.1, max_iter=20, tol=None)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, eta0=0.1, max_iter=20, tol=None)
     got = _fit(clone(est), to_xp(X), to_xp(y))
     pred = got.predict(to_xp(X))
     assert isinstance(pred, array_type) and pred.shape == (len(y),)
@@ -119,17 +119,17 @@ def test_float32_stays_float32(space):
     xp, to_xp, array_type, to_np = space
     X, y, _ = _data()
     X32 = X.astype(np.float32)
-    got = _fit(SGDLinearRegressor(batch_size=None, max_iter=10, tol=None), to_xp(X32), to_xp(y))
+    got = _fit(SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=10, tol=None), to_xp(X32), to_xp(y))
     assert got.coef_.dtype == xp.float32
     assert got.predict(to_xp(X32)).dtype == xp.float32
-    ref = _numpy_fit(SGDLinearRegressor(batch_size=None, max_iter=10, tol=None), X32, y)
+    ref = _numpy_fit(SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=10, tol=None), X32, y)
     np.testing.assert_allclose(to_np(got.coef_), ref.coef_, rtol=1e-5)
 
 
 def test_partial_fit_continues_in_namespace(space):
     xp, to_xp, array_type, to_np = space
     X, _, labels = _data()
-    est = SGDLogisticClassifier(batch_size=25, optimizer="adam", shuffle=False)
+    est = SGDLogisticClassifier(preconditioning=None, batch_size=25, optimizer="adam", shuffle=False)
     ref, got = clone(est), clone(est)
     for block in (slice(0, 100), slice(100, 200)):
         with sklearn.config_context(array_api_dispatch=False):
@@ -144,7 +144,7 @@ def test_partial_fit_continues_in_namespace(space):
 def test_warm_start_continues_in_namespace(space):
     xp, to_xp, array_type, to_np = space
     X, y, _ = _data()
-    est = SGDLinearRegressor(batch_size=None, max_iter=5, tol=None, warm_start=True)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=5, tol=None, warm_start=True)
     ref, got = clone(est), clone(est)
     for _ in range(2):
         with sklearn.config_context(array_api_dispatch=False):
@@ -157,7 +157,7 @@ def test_warm_start_continues_in_namespace(space):
 def test_classifier_outputs_in_namespace(space):
     xp, to_xp, array_type, to_np = space
     X, _, labels = _data()
-    got = _fit(SGDLogisticClassifier(batch_size=None, eta0=0.5, max_iter=20, tol=None),
+    got = _fit(SGDLogisticClassifier(preconditioning=None, batch_size=None, eta0=0.5, max_iter=20, tol=None),
                to_xp(X), to_xp(labels))
     raw = X @ to_np(got.coef_).T + to_np(got.intercept_)
     proba = got.predict_proba(to_xp(X))
@@ -171,9 +171,9 @@ def test_classifier_outputs_in_namespace(space):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda X, y: (SGDLinearRegressor(early_stopping=True), X, y), "early_stopping"),
-    (lambda X, y: (SGDLinearRegressor(), np.where(X > 2, np.nan, X), y), "NaN"),
-    (lambda X, y: (SGDLinearRegressor(), X, y[:-1]), "inconsistent numbers of samples"),
+    (lambda X, y: (SGDLinearRegressor(preconditioning=None, early_stopping=True), X, y), "early_stopping"),
+    (lambda X, y: (SGDLinearRegressor(preconditioning=None), np.where(X > 2, np.nan, X), y), "NaN"),
+    (lambda X, y: (SGDLinearRegressor(preconditioning=None), X, y[:-1]), "inconsistent numbers of samples"),
 ])
 def test_errors_are_clear_and_leave_estimator_unfitted(space, make, message):
     xp, to_xp, array_type, to_np = space
@@ -187,6 +187,6 @@ def test_errors_are_clear_and_leave_estimator_unfitted(space, make, message):
 def test_predict_checks_the_number_of_features(space):
     xp, to_xp, array_type, to_np = space
     X, y, _ = _data()
-    est = _fit(SGDLinearRegressor(max_iter=3), to_xp(X), to_xp(y))
+    est = _fit(SGDLinearRegressor(preconditioning=None, max_iter=3), to_xp(X), to_xp(y))
     with pytest.raises(ValueError, match="X has 3 features, but the model is expecting 4"):
         est.predict(to_xp(X[:, :3]))

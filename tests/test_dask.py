@@ -78,7 +78,7 @@ REGRESSION_CASES = [  # (estimator parameters, outputs, use sample_weight)
 @pytest.mark.parametrize("params, outputs, weighted", REGRESSION_CASES)
 def test_regressor_matches_in_memory_fit(client, params, outputs, weighted):
     X, y, sw = _data(outputs=outputs)
-    est = SGDLinearRegressor(batch_size=None, max_iter=15, eta0=0.05, random_state=0, **params)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=15, eta0=0.05, random_state=0, **params)
     sw = sw if weighted else None
     ref = _quiet_fit(clone(est), X, y, sample_weight=sw)
     Xd = da.from_array(X, chunks=(90, 2))  # ragged row chunks and split columns
@@ -98,7 +98,7 @@ def test_classifier_matches_in_memory_fit(client, n_classes, class_weight):
     y = np.array(["ant", "bee", "cat"])[_labels(X, n_classes)]
     if isinstance(class_weight, dict):
         class_weight = {c: class_weight[i] for i, c in enumerate(["ant", "bee", "cat"])}
-    est = SGDLogisticClassifier(batch_size=None, max_iter=12, eta0=0.5,
+    est = SGDLogisticClassifier(preconditioning=None, batch_size=None, max_iter=12, eta0=0.5,
                                 class_weight=class_weight, random_state=0)
     ref = _quiet_fit(clone(est), X, y, sample_weight=sw)
     got = _quiet_fit(clone(est), da.from_array(X, chunks=75), da.from_array(y, chunks=75),
@@ -116,7 +116,7 @@ def test_full_batch_gradient_descent_closed_form(client):
     theta = np.zeros(X1.shape[1])
     for _ in range(epochs):
         theta -= eta * X1.T @ (X1 @ theta - y) / len(y)
-    est = SGDLinearRegressor(batch_size=None, optimizer="sgd", learning_rate="constant",
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, optimizer="sgd", learning_rate="constant",
                              eta0=eta, penalty=None, max_iter=epochs, tol=None)
     got = _quiet_fit(est, da.from_array(X, chunks=64), da.from_array(y, chunks=64))
     np.testing.assert_allclose(np.r_[got.coef_, got.intercept_], theta, rtol=1e-12)
@@ -126,7 +126,7 @@ def test_full_batch_gradient_descent_closed_form(client):
 def test_float32_stays_float32(client):
     X, y, _ = _data(seed=3)
     X = X.astype(np.float32)
-    est = SGDLinearRegressor(batch_size=None, max_iter=20, eta0=0.05, tol=None)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=20, eta0=0.05, tol=None)
     ref = _quiet_fit(clone(est), X, y)
     got = _quiet_fit(clone(est), da.from_array(X, chunks=100), y)
     assert got.coef_.dtype == np.float32
@@ -135,7 +135,7 @@ def test_float32_stays_float32(client):
 
 def test_warm_start_continues_like_in_memory(client):
     X, y, _ = _data(seed=4)
-    est = SGDLinearRegressor(batch_size=None, max_iter=10, tol=None, warm_start=True, eta0=0.05)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=10, tol=None, warm_start=True, eta0=0.05)
     ref, got = clone(est), clone(est)
     Xd = da.from_array(X, chunks=100)
     for _ in range(2):
@@ -151,7 +151,7 @@ def test_unknown_chunk_sizes(client):
     Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
     Xm, ym = Xd[Xd[:, 0] > -1.0], yd[Xd[:, 0] > -1.0]
     assert np.isnan(Xm.shape[0])
-    est = SGDLinearRegressor(batch_size=None, max_iter=15, eta0=0.05, tol=None)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=15, eta0=0.05, tol=None)
     _assert_same_fit(_quiet_fit(clone(est), X[keep], y[keep]), _quiet_fit(clone(est), Xm, ym))
 
 
@@ -167,7 +167,7 @@ def test_data_stays_on_workers(client, monkeypatch):
     monkeypatch.setattr(da.Array, "__array__", refuse)
     monkeypatch.setattr(da.Array, "compute", refuse)
     epochs = 4
-    est = SGDLinearRegressor(batch_size=None, max_iter=epochs, tol=None, eta0=0.05)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=epochs, tol=None, eta0=0.05)
     with distributed.get_task_stream(client) as ts:
         _quiet_fit(est, Xd, da.from_array(y, chunks=100))
     chunk_tasks = [t for t in ts.data if "_chunk_value_and_grad" in str(t["key"])]
@@ -179,7 +179,7 @@ def test_data_stays_on_workers(client, monkeypatch):
 
 def test_works_without_distributed_scheduler():
     X, y, _ = _data(seed=7)
-    est = SGDLinearRegressor(batch_size=None, max_iter=10, tol=None, eta0=0.05)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=10, tol=None, eta0=0.05)
     ref = _quiet_fit(clone(est), X, y)
     with dask.config.set(scheduler="threads"):
         got = _quiet_fit(clone(est), da.from_array(X, chunks=100), y)
@@ -193,8 +193,8 @@ def _bad_inputs():
     X_nan[150, 2] = np.nan
     sw_neg = sw.copy()
     sw_neg[5] = -1.0
-    reg = SGDLinearRegressor(batch_size=None, max_iter=3)
-    clf = SGDLogisticClassifier(batch_size=None, max_iter=3)
+    reg = SGDLinearRegressor(preconditioning=None, batch_size=None, max_iter=3)
+    clf = SGDLogisticClassifier(preconditioning=None, batch_size=None, max_iter=3)
     return [  # (estimator, X, y, sample_weight, expected message)
         (clone(reg).set_params(batch_size=32), X, y, None, "batch_size=None"),
         (clone(reg).set_params(early_stopping=True), X, y, None, "early_stopping"),
@@ -217,7 +217,7 @@ def test_errors_are_clear_and_leave_estimator_unfitted(client, case):
 
 def test_divergence_raises_like_in_memory(client):
     X, y, _ = _data(seed=9)
-    est = SGDLinearRegressor(batch_size=None, eta0=50.0, learning_rate="constant", tol=None)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, eta0=50.0, learning_rate="constant", tol=None)
     with pytest.raises(ValueError, match="diverged at epoch"):
         est.fit(da.from_array(X * 100, chunks=100), y)
     assert not hasattr(est, "coef_")
@@ -233,7 +233,7 @@ def test_incremental_wrapper_is_one_update_per_block(client):
     for start in range(0, len(y), block):
         Xb = np.column_stack([X[start:start + block], np.ones(block)])
         theta -= eta * Xb.T @ (Xb @ theta - y[start:start + block]) / block
-    est = SGDLinearRegressor(batch_size=None, optimizer="sgd", learning_rate="constant",
+    est = SGDLinearRegressor(preconditioning=None, batch_size=None, optimizer="sgd", learning_rate="constant",
                              eta0=eta, penalty=None)
     inc = wrappers.Incremental(est, scoring="neg_mean_squared_error", shuffle_blocks=False)
     inc.fit(da.from_array(X, chunks=block), da.from_array(y, chunks=block))
@@ -249,7 +249,7 @@ def test_incremental_wrapper_classifier_passes_classes(client):
     wrappers = pytest.importorskip("dask_ml.wrappers")
     X, _, _ = _data(n=400, seed=11)
     y = _labels(X, 3)
-    est = SGDLogisticClassifier(batch_size=50, shuffle=False, eta0=0.5)
+    est = SGDLogisticClassifier(preconditioning=None, batch_size=50, shuffle=False, eta0=0.5)
     inc = wrappers.Incremental(clone(est), scoring="accuracy", shuffle_blocks=False)
     inc.fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100), classes=[0, 1, 2])
     ref = clone(est)
@@ -274,7 +274,7 @@ def _search_or_skip(search, *args, **kwargs):
 def test_incremental_searches_pick_the_learning_rate_that_learns(client, kind):
     model_selection = pytest.importorskip("dask_ml.model_selection")
     X, y, _ = _data(n=600, seed=12)
-    est = SGDLinearRegressor(batch_size=32, random_state=0)
+    est = SGDLinearRegressor(preconditioning=None, batch_size=32, random_state=0)
     params = {"eta0": [1e-7, 0.05], "optimizer": ["sgd", "adam"]}
     common = dict(max_iter=3, random_state=0, scoring="neg_mean_squared_error")
     if kind == "IncrementalSearchCV":
@@ -294,7 +294,7 @@ def test_gridsearchcv_on_joblib_dask_backend_matches_sequential(client):
     joblib = pytest.importorskip("joblib")
     X, y, _ = _data(n=300, seed=13)
     grid = {"eta0": [1e-3, 3e-2], "optimizer": ["sgd", "adam"]}
-    est = SGDLinearRegressor(max_iter=20, tol=None, batch_size=32, random_state=0)
+    est = SGDLinearRegressor(preconditioning=None, max_iter=20, tol=None, batch_size=32, random_state=0)
     sequential = _quiet_fit(GridSearchCV(est, grid, cv=3), X, y)
     with distributed.get_task_stream(client) as ts, joblib.parallel_backend("dask"):
         on_dask = _quiet_fit(GridSearchCV(est, grid, cv=3, n_jobs=-1), X, y)

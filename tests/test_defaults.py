@@ -52,3 +52,26 @@ def test_classifier_defaults_match_logistic_regression(params):
     ours = cv_scores(SGDLogisticClassifier(random_state=0, **params), X, y, cv)
     exact = cv_scores(LogisticRegression(), X, y, cv)
     np.testing.assert_allclose(ours, exact, rtol=0, atol=0.02)
+
+
+@pytest.mark.parametrize("params", CONFIGS)
+def test_regressor_defaults_on_raw_columns_match_linear_regression(params):
+    # issue 10: no scaler at all, raw diabetes (age in years, bmi, blood pressure, ...)
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    cv = KFold(n_splits=5, shuffle=True, random_state=0)
+    ours = cross_validate(SGDLinearRegressor(random_state=0, **params), X, y, cv=cv,
+                          return_train_score=True)
+    exact = cross_validate(LinearRegression(), X, y, cv=cv, return_train_score=True)
+    for key in ("test_score", "train_score"):
+        np.testing.assert_allclose(ours[key], exact[key], rtol=0, atol=0.01)
+
+
+@pytest.mark.parametrize("params", CONFIGS)
+def test_classifier_defaults_on_raw_columns_match_logistic_regression(params):
+    # raw breast_cancer (areas in the thousands next to ratios of 0.05), no scaler; the
+    # reference is LogisticRegression where it converges: behind a StandardScaler
+    X, y = load_breast_cancer(return_X_y=True)
+    cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    ours = cross_validate(SGDLogisticClassifier(random_state=0, **params), X, y, cv=cv)
+    exact = cv_scores(LogisticRegression(), X, y, cv)
+    assert abs(ours["test_score"].mean() - exact[0]) <= 0.02

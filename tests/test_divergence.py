@@ -161,7 +161,7 @@ def reference_gd_objectives(X, y, eta, n_epochs):
 def test_divergence_error_names_the_epoch_where_the_objective_blew_up(eta0):
     """The epoch and objective in the message are those of plain gradient descent."""
     y = TARGETS["regressor"]
-    est = SGDLinearRegressor(optimizer="sgd", learning_rate="constant", eta0=eta0,
+    est = SGDLinearRegressor(preconditioning=None, optimizer="sgd", learning_rate="constant", eta0=eta0,
                              penalty=None, batch_size=None, shuffle=False, tol=None,
                              max_iter=200)
     with pytest.raises(ValueError) as info:
@@ -200,8 +200,8 @@ def test_the_suggested_remedy_works(optimizer):
     params = dict(optimizer=optimizer, learning_rate="constant", eta0=0.01, penalty=None,
                   batch_size=None, max_iter=3000, tol=None)
     with pytest.raises(ValueError, match=DIVERGED):
-        SGDLinearRegressor(**params).fit(X_RAW, y)
-    model = make_pipeline(StandardScaler(), SGDLinearRegressor(**params)).fit(X_RAW, y)
+        SGDLinearRegressor(preconditioning=None, **params).fit(X_RAW, y)
+    model = make_pipeline(StandardScaler(), SGDLinearRegressor(preconditioning=None, **params)).fit(X_RAW, y)
     exact = LinearRegression().fit(X_RAW, y)
     np.testing.assert_allclose(model.predict(X_RAW), exact.predict(X_RAW), rtol=1e-6)
 
@@ -216,8 +216,8 @@ def test_divergence_does_not_depend_on_the_units_of_y(scale, max_iter):
     params = dict(optimizer="sgd", learning_rate="constant", eta0=1e-3, penalty=None,
                   batch_size=None, shuffle=False, tol=None, max_iter=max_iter)
     with pytest.raises(ValueError) as unit:
-        SGDLinearRegressor(**params).fit(X_RAW, y)
+        SGDLinearRegressor(preconditioning=None, **params).fit(X_RAW, y)
     with pytest.raises(ValueError) as scaled:
-        SGDLinearRegressor(**params).fit(X_RAW, y * scale)
+        SGDLinearRegressor(preconditioning=None, **params).fit(X_RAW, y * scale)
     epoch = [int(DIVERGED.match(str(e.value)).group(1)) for e in (unit, scaled)]
     assert epoch[0] == epoch[1]

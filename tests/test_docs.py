@@ -40,6 +40,7 @@ API_PAGE = DOCS / "api.rst"
 GUIDE_PAGES = [
     "getting_started.md",
     "guide/objective.md",
+    "guide/preconditioning.md",
     "guide/optimizers.md",
     "guide/schedules.md",
     "guide/penalties.md",

@@ -58,8 +58,10 @@ def data(model, n=40, d=3, seed=0):
 
 
 def make(model, **params):
+    """The estimator in the original coordinates (``preconditioning=None``): the step
+    sizes here are stated in them; ``test_scale_free.py`` has the ``"auto"`` extremes."""
     cls = SGDLinearRegressor if model == "regressor" else SGDLogisticClassifier
-    return cls(**{"random_state": 0, **params})
+    return cls(**{"random_state": 0, "preconditioning": None, **params})
 
 
 def objective(est, X, y, zero=False):

@@ -1,0 +1,294 @@
+r"""The preconditioned parametrization of ``preconditioning="auto"``.
+
+The optimizer works on parameters :math:`\phi = (v, c)` tied to the user's
+coefficients and intercept by one affine map, learned from the training data
+of the first ``fit`` / ``partial_fit`` call:
+
+.. math::
+    w = s\, M v, \qquad b = m + s\,(c - \mu^\top M v)
+
+where :math:`\mu` is the weighted column mean of dense X (0 for sparse X or
+``fit_intercept=False``), :math:`m, s` the regression target's weighted mean
+and standard deviation (0 and 1 for the classifier), and :math:`M` either
+
+* ``"full"`` (dense X, no L1 part, few features): the symmetric whitening
+  :math:`M = D^{-1} Q \Lambda^{-1/2} Q^\top` of the curvature
+  :math:`\kappa\,\mathrm{Cov}(X) + \lambda_2 I = D Q \Lambda Q^\top D`, so the
+  objective's Hessian in :math:`\phi` is about the identity; or
+* ``"diag"``: :math:`M = D^{-1}`, :math:`D_j = \sqrt{\kappa \mathrm{Var}(x_j) + \lambda_2}`
+  (Jacobi), which keeps the L1 proximal step exact: :math:`w_j = 0 \iff v_j = 0`.
+
+:math:`\kappa` is the loss's curvature (1 squared error and Huber, 1/4 log loss)
+and :math:`\lambda_2` the L2 part of the penalty in these units.
+
+In :math:`\phi` the objective is :math:`\tilde J = J / s^p` (:math:`p = 2` for
+squared error and Huber, 1 for epsilon-insensitive, 0 for the classifier), the
+data term is that of the targets :math:`(y - m)/s` with the loss threshold
+:math:`\epsilon / s`, and the penalty is evaluated at :math:`\theta' = (Mv,
+c - \mu^\top M v)`: strengths :math:`\alpha \rho s^{1-p}` (L1) and
+:math:`\alpha(1-\rho) s^{2-p}` (L2). So :math:`\tilde J` has the same minimizer
+as :math:`J`, and a run to convergence lands where ``preconditioning=None`` does.
+
+The training loop computes the data term and the penalty at :math:`\theta'`
+(``forward``) and takes the optimizer's step on :math:`\phi` with the pulled
+back gradient (``pullback``, :math:`M^\top`); dense X is never copied or
+centred. Sparse X is never densified: its columns are scaled in a copy of its
+non-zero values (``column_scale``; a single common scale when a penalty is
+active, so that the penalty stays the same for every column) and :math:`M = I`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+FULL_MAX_FEATURES = 256
+"""Dense problems with at most this many features (and at most four times the batch
+size) are whitened in full; larger ones get the diagonal (Jacobi) scaling."""
+
+STATS_ROWS = 1 << 15
+"""Rows the covariance of a full whitening is estimated on (evenly strided)."""
+
+CLIP = 1e-10
+"""Directions of eigenvalue below ``CLIP * largest`` (collinear columns, fewer rows than
+columns) are left out of the whitening, as ``lstsq``'s ``rcond`` leaves them out: the
+data do not determine them, and the fit keeps them at zero (its start)."""
+
+
+@dataclass
+class Preconditioner:
+    """The affine map from the optimizer's parameters ``phi`` to ``theta' = (Mv, c - mu.Mv)``
+    and on to the user's ``theta``. ``mode`` is ``None`` (identity), ``"diag"`` or ``"full"``."""
+
+    n_features: int
+    fit_intercept: bool
+    mode: object = None
+    M: np.ndarray = None  # (d,) for "diag", (d, d) for "full"
+    shift: np.ndarray = None  # (d,) column means, or None
+    y_loc: np.ndarray = None  # (k,)
+    y_scale: float = 1.0
+    degree: int = 0  # p: the objective in phi is J / y_scale**p
+    column_scale: np.ndarray = None  # sparse X: the scaling applied to its values
+    weight_mean: float = 1.0  # mean training weight of the first call
+
+    @property
+    def objective_scale(self):
+        """``J = objective_scale * J~``."""
+        return float(self.y_scale) ** self.degree
+
+    def prox_weights(self):
+        """Per-row factor of the L1 threshold in ``phi`` (``|M_jj|``; 1 for the intercept
+        row, which the penalty never touches), shaped like a column of ``phi``."""
+        if self.mode != "diag":
+            return 1.0
+        return np.append(np.abs(self.M), [1.0] * self.fit_intercept)[:, None]
+
+    def forward(self, phi):
+        """``theta'`` of ``phi`` (``phi`` itself for the identity)."""
+        if self.mode is None:
+            return phi
+        d = self.n_features
+        out = np.empty_like(phi)
+        out[:d] = self.M @ phi[:d] if self.mode == "full" else self.M[:, None] * phi[:d]
+        if self.fit_intercept:
+            out[d] = phi[d] - (self.shift @ out[:d] if self.shift is not None else 0.0)
+        return out
+
+    def pullback(self, grad):
+        """Gradient in ``phi`` of a gradient ``grad`` in ``theta'`` (in place where possible)."""
+        if self.mode is None:
+            return grad
+        d = self.n_features
+        g = grad[:d]
+        if self.shift is not None and self.fit_intercept:
+            g = g - self.shift[:, None] * grad[d]
+        grad[:d] = self.M.T @ g if self.mode == "full" else self.M[:, None] * g
+        return grad
+
+    def to_original(self, phi):
+        """The user's ``theta`` (coefficient rows, then the intercept) of ``phi``."""
+        theta = np.array(self.forward(phi), dtype=phi.dtype, copy=True)
+        d = self.n_features
+        if self.column_scale is not None:
+            theta[:d] *= self.column_scale[:, None]
+        theta *= self.y_scale
+        if self.fit_intercept:
+            theta[d] += self.y_loc
+        return theta
+
+    def from_original(self, theta):
+        """``phi`` of the user's ``theta`` (warm starts); the inverse of ``to_original``."""
+        d = self.n_features
+        t = np.array(theta, dtype=np.float64, copy=True)
+        if self.fit_intercept:
+            t[d] -= self.y_loc
+        t /= self.y_scale
+        if self.column_scale is not None:
+            t[:d] /= self.column_scale[:, None]
+        if self.mode is None:
+            return t.astype(theta.dtype)
+        phi = t.copy()
+        if self.fit_intercept and self.shift is not None:
+            phi[d] = t[d] + self.shift @ t[:d]
+        phi[:d] = (np.linalg.lstsq(self.M, t[:d], rcond=None)[0] if self.mode == "full"
+                   else t[:d] / self.M[:, None])
+        return phi.astype(theta.dtype)
+
+
+def mean_weight(sw):
+    """``s_bar``: the mean of the positive training weights (zero-weight rows are as if
+    absent; see ``_loop.batch_divisor``)."""
+    if sw.ndim and sw.shape[0] > 1 and sw.strides[0] == 0:  # uniform: one shared value
+        return float(sw[0])
+    sw = np.asarray(sw)
+    return float(sw[sw > 0].mean()) if sw.ndim and sw.shape[0] > 1 else float(sw.mean())
+
+
+def identity(n_features, fit_intercept, n_outputs, weight_mean=1.0):
+    """The map of ``preconditioning=None``: the optimizer works on ``theta`` itself."""
+    return Preconditioner(n_features, fit_intercept, y_loc=np.zeros(n_outputs),
+                          weight_mean=weight_mean)
+
+
+def _weighted_moments(X, sw, center):
+    """Weighted column means (or zeros) and variances (second moments uncentred)."""
+    total = float(sw.sum())
+    if sp.issparse(X):
+        w = sp.diags(np.asarray(sw, dtype=np.float64))
+        second = np.asarray((w @ X.multiply(X)).sum(axis=0)).ravel() / total
+        return np.zeros(X.shape[1]), second
+    mean = np.zeros(X.shape[1])
+    if center:
+        mean = np.asarray(sw @ X, dtype=np.float64) / total
+    var = np.zeros(X.shape[1])
+    step = max(1, (1 << 20) // max(X.shape[1], 1))
+    for lo in range(0, X.shape[0], step):  # row blocks: no n x d temporaries
+        B = np.asarray(X[lo:lo + step], dtype=np.float64) - mean
+        var += np.asarray(sw[lo:lo + step], dtype=np.float64) @ (B * B)
+    return mean, var / total
+
+
+def _covariance(X, sw, mean):
+    """Weighted covariance of dense X's (evenly strided) rows about ``mean``."""
+    stride = max(1, X.shape[0] // STATS_ROWS)
+    rows, weights = X[::stride], np.asarray(sw[::stride], dtype=np.float64)
+    if not weights.sum() > 0:
+        rows, weights = X, np.asarray(sw, dtype=np.float64)
+    B = np.asarray(rows, dtype=np.float64) - mean
+    return (B * weights[:, None]).T @ B / weights.sum()
+
+
+def _whitening(cov, kappa, l2):
+    """``M`` with ``M^T (kappa cov + l2 I) M ~ I`` on the span of the data (Jacobi
+    first, then eigen)."""
+    scale = np.sqrt(np.maximum(kappa * np.diag(cov) + l2, 0.0))
+    flat = ~(np.diag(cov) > 0)  # constant columns: no information, a coefficient of 0
+    scale[~(scale > 0)] = 1.0
+    H = (kappa * cov + l2 * np.eye(len(cov))) / np.outer(scale, scale)
+    H[flat, :] = H[:, flat] = 0.0
+    lam, Q = np.linalg.eigh((H + H.T) / 2)
+    keep = lam > CLIP * max(lam.max(), 1e-300)
+    inv_root = np.zeros_like(lam)
+    inv_root[keep] = 1.0 / np.sqrt(lam[keep])
+    M = ((Q * inv_root) @ Q.T) / scale[:, None]  # the symmetric H^(-1/2): unique, so
+    M[flat, :] = 0.0  # the same data give the same phi (per-coordinate optimizers care)
+    return M
+
+
+def _target(Y, sw, fit_intercept, degree):
+    """Target location ``m`` (per output) and common scale ``s`` of the regression."""
+    if degree == 0:
+        return np.zeros(Y.shape[1]), 1.0
+    w = np.asarray(sw, dtype=np.float64)
+    loc = (w @ Y) / w.sum() if fit_intercept else np.zeros(Y.shape[1])
+    spread = float(np.sqrt(np.mean(w @ ((Y - loc) ** 2)) / w.sum()))
+    return loc, (spread if np.isfinite(spread) and spread > 0 else 1.0)
+
+
+def fit(X, Y, sw, *, fit_intercept, kappa, degree, l1, l2, batch_size):
+    """Learn the preconditioner of ``(X, Y)`` with weights ``sw``.
+
+    ``l1`` and ``l2`` are the penalty's strengths in the user's units (``alpha *
+    l1_ratio`` and ``alpha * (1 - l1_ratio)``); ``kappa`` the loss's curvature;
+    ``degree`` its homogeneity ``p`` in the residual.
+    """
+    n, d = X.shape
+    y_loc, y_scale = _target(Y, sw, fit_intercept, degree)
+    l2_here = l2 * y_scale ** (2 - degree)  # the L2 strength in theta' units
+    sparse = sp.issparse(X)
+    mean, var = _weighted_moments(X, sw, center=fit_intercept and not sparse)
+    common = dict(n_features=d, fit_intercept=fit_intercept, y_loc=y_loc, y_scale=y_scale,
+                  degree=degree, weight_mean=mean_weight(sw))
+    scale = np.sqrt(np.maximum(kappa * var + l2_here, 0.0))
+    scale[~(scale > 0)] = 1.0
+    if sparse:
+        if l1 or l2:  # one scale for all columns: the penalty acts alike on each
+            scale = np.full(d, float(np.sqrt(np.mean(scale**2))))
+        return Preconditioner(**common, column_scale=1.0 / scale)
+    shift = mean if fit_intercept else None
+    if d <= FULL_MAX_FEATURES and d <= 4 * batch_size and not l1:
+        cov = _covariance(X, sw, mean)
+        return Preconditioner(**common, mode="full", M=_whitening(cov, kappa, l2_here),
+                              shift=shift)
+    return Preconditioner(**common, mode="diag", M=1.0 / scale, shift=shift)
+
+
+def scale_sparse(X, column_scale):
+    """CSR ``X @ diag(column_scale)``: a copy of the values only (never densified)."""
+    out = sp.csr_matrix((X.data * column_scale[X.indices].astype(X.dtype), X.indices,
+                         X.indptr), shape=X.shape)
+    return out
+
+
+LIPSCHITZ_ROWS = 1 << 12
+"""Rows (evenly strided) the power iteration of ``lipschitz`` runs on."""
+
+
+def _strided(X, sw, rows):
+    stride = max(1, X.shape[0] // rows)
+    return X[::stride], np.asarray(sw[::stride], dtype=np.float64)
+
+
+def _phi_rows(pre, Xs):
+    """The rows of the design in phi, ``M^T (x_i - mu)`` (dense; CSR rows as they are)."""
+    if sp.issparse(Xs) or pre.mode is None:
+        return Xs
+    B = np.asarray(Xs, dtype=np.float64)
+    if pre.shift is not None and pre.fit_intercept:
+        B = B - pre.shift
+    return B @ pre.M if pre.mode == "full" else B * pre.M
+
+
+def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iterations=30):
+    r"""Smoothness of a batch gradient of the objective in phi (for ``eta0="auto"``).
+
+    ``L_B = n(B-1)/(B(n-1)) L + (n-B)/(B(n-1)) L_max`` (Gower et al. 2019, the
+    expected smoothness of sampling batches of ``B`` of ``n`` rows), ``L`` the
+    largest eigenvalue of the Hessian bound ``kappa Z^T S Z / sum S + l2 M^T M``
+    (power iteration) and ``L_max`` the largest ``kappa ||z_i||^2`` of one row,
+    with ``z_i`` the row in phi (and 1 for the intercept), on evenly strided rows.
+    """
+    Z = _phi_rows(pre, _strided(X, sw, LIPSCHITZ_ROWS)[0])
+    weights = _strided(X, sw, LIPSCHITZ_ROWS)[1]
+    total = weights.sum() if weights.sum() > 0 else 1.0
+    pen = np.ones(X.shape[1]) if pre.mode is None else (
+        np.sum(pre.M**2, axis=0) if pre.mode == "full" else pre.M**2)
+    u = np.linspace(1.0, 2.0, X.shape[1] + 1)
+    top = 0.0
+    for _ in range(iterations):
+        u /= np.linalg.norm(u)
+        raw = np.asarray(Z @ u[:-1]).ravel() + (u[-1] if pre.fit_intercept else 0.0)
+        Hu = np.empty_like(u)
+        Hu[:-1] = curvature * np.asarray(Z.T @ (weights * raw)).ravel() / total
+        Hu[-1] = curvature * (weights @ raw) / total if pre.fit_intercept else 0.0
+        Hu[:-1] += l2 * (pre.M.T @ (pre.M @ u[:-1]) if pre.mode == "full" else pen * u[:-1])
+        top, u = float(u @ Hu), Hu
+    rows = (np.asarray(Z.multiply(Z).sum(axis=1)).ravel() if sp.issparse(Z)
+            else np.einsum("ij,ij->i", Z, Z))
+    top_row = curvature * (float(rows.max(initial=0.0)) + pre.fit_intercept) + l2 * pen.max()
+    n = X.shape[0] if n_samples is None else n_samples
+    B = min(batch_size, n)
+    if n == 1:
+        return max(top_row, np.finfo(float).tiny)
+    L_B = n * (B - 1) / (B * (n - 1)) * top + (n - B) / (B * (n - 1)) * top_row
+    return max(L_B, top, np.finfo(float).tiny)
