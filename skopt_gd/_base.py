@@ -28,7 +28,7 @@ from .schedules import SCHEDULES, Schedule
 def _without_early_stopping(est):
     """``partial_fit`` exists only with ``early_stopping=False``: one pass over a
     caller's batch has no held-out data to stop on (``hasattr`` says so)."""
-    if est.early_stopping:
+    if isinstance(est.early_stopping, (bool, np.bool_)) and est.early_stopping:
         raise AttributeError("partial_fit is not available with early_stopping=True: hold "
                              "out your own validation data between calls, or use fit.")
     return True

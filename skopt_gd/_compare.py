@@ -55,7 +55,7 @@ from ._regressor import SGDLinearRegressor
 
 SEARCH_GRID = {
     "learning_rate": ["adaptive", "constant"],
-    "eta0": [1e-2, 1e-1, 1e-3],
+    "eta0": ["auto", 1e-2, 1e-1],
     "penalty": [None, "l2", "l1"],
 }
 """Grid searched per optimizer by ``--search`` (18 cells).

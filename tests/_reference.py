@@ -292,10 +292,12 @@ def make_grad_fn(loss, X, target, sample_weight, batches, alpha=0.0, fit_interce
     """
     loss_grad = _LOSS_GRADS[loss]
     s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+    s_bar = s[s > 0].mean()  # API.md: sum_B s_i grad_i / (|B| s_bar), zero rows as absent
 
     def grad_fn(theta, t):
         rows = batches[(t - 1) % len(batches)]
-        g = loss_grad(theta, X[rows], target[rows], s[rows])
+        sb = s[rows]
+        g = loss_grad(theta, X[rows], target[rows], sb) * (sb.sum() / ((sb > 0).sum() * s_bar))
         g[..., :-1] += alpha * theta[..., :-1]
         if not fit_intercept:
             g[..., -1] = 0.0

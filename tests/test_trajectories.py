@@ -196,7 +196,7 @@ def test_sparse_input_follows_the_same_trajectory(optimizer, model):
 
 
 # --------------------------------------------------------------------------- #
-# sample_weight: a weighted mean within each batch
+# sample_weight: the unbiased estimate sum_B s_i grad_i / (|B| s_bar) of each batch
 # --------------------------------------------------------------------------- #
 
 
@@ -217,7 +217,7 @@ def test_sample_weight_is_a_weighted_mean(optimizer, model, batch_size):
     assert_fitted(est, coef, intercept)
     assert est.t_ == N_EPOCHS * n_batches
     np.testing.assert_array_equal(s, s_in)
-    # scale-free: the mean divides by the batch's total weight
+    # scale-free: s_bar scales with the weights
     scaled = make_estimator(model, optimizer, eta0=ETA0[optimizer], batch_size=batch_size,
                             max_iter=N_EPOCHS).fit(X, y, sample_weight=10.0 * s)
     assert_allclose(scaled.coef_, coef, rtol=RTOL, atol=ATOL)
