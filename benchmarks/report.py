@@ -22,6 +22,12 @@ def _r(x):
     return "—" if x is None or not np.isfinite(x) else f"{x:.2f}×"
 
 
+def _over(a, b):
+    """``a / b``, or NaN where a marginal epoch time came out as 0 (timer noise on a
+    small or loaded machine): the ratio is then unknown, not a crash."""
+    return a / b if b > 0 else float("nan")
+
+
 def by_name(m):
     return {r.name: r for r in m["results"]}
 
@@ -59,10 +65,10 @@ def dataset_table(m):
         return "\n".join(lines)
     lines.append(
         f"\nPer epoch at the limit: one `X.T @ (X @ w)` {_s(lim['pass'])}; ours full batch "
-        f"{_r(lim['ours full batch'] / lim['pass'])} of it, batch 256 "
-        f"{_r(lim['ours batch 256'] / lim['pass'])}; per sample (batch_size=1) sgd "
-        f"{_r(lim['ours batch 1 sgd'] / lim['sklearn SGD'])} and adam "
-        f"{_r(lim['ours batch 1 adam'] / lim['sklearn SGD'])} of scikit-learn's per-sample "
+        f"{_r(_over(lim['ours full batch'], lim['pass']))} of it, batch 256 "
+        f"{_r(_over(lim['ours batch 256'], lim['pass']))}; per sample (batch_size=1) sgd "
+        f"{_r(_over(lim['ours batch 1 sgd'], lim['sklearn SGD']))} and adam "
+        f"{_r(_over(lim['ours batch 1 adam'], lim['sklearn SGD']))} of scikit-learn's per-sample "
         f"epoch ({_s(lim['sklearn SGD'])}).")
     return "\n".join(lines)
 
@@ -122,7 +128,7 @@ def _limits(m):
     for name, peer, bound in [("ours full batch", "pass", 1.5), ("ours batch 256", "pass", 3.0),
                               ("ours batch 1 sgd", "sklearn SGD", 1.2),
                               ("ours batch 1 adam", "sklearn SGD", 2.0)]:
-        _check(rows, "3 epoch", m["label"], lim[name] / lim[peer], bound,
+        _check(rows, "3 epoch", m["label"], _over(lim[name], lim[peer]), bound,
                f"{name} {_s(lim[name])} vs {peer} {_s(lim[peer])}")
     return rows
 
