@@ -112,13 +112,9 @@ class BaseSGD(BaseEstimator):
             raise ValueError("sample_weight times class_weight sums to zero.")
         return X, y, Y, sw, target_info, names
 
-    def _problem(self, X, Y, sw, n_outputs, pre=None):
-        """The problem in the preconditioner's units (the user's for ``pre=None``)."""
-        d = X.shape[1]
-        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, d)
-        if pre is None:
-            return _loop.Problem(X, Y, sw, self._make_loss(n_outputs), penalty,
-                                 self.fit_intercept)
+    def _problem(self, X, Y, sw, n_outputs, pre):
+        """The problem in the preconditioner ``pre``'s units."""
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, X.shape[1])
         s, p = pre.y_scale, pre.degree
         c = 1.0 if pre.column_scale is None else float(pre.column_scale[0])
         penalty = penalty.rescaled(s ** (1 - p) * c, s ** (2 - p) * c * c)

@@ -168,10 +168,15 @@ def _weighted_moments(X, sw, center):
     return mean, var / total
 
 
+def _strided(X, sw, rows):
+    """About ``rows`` evenly strided rows of X and their weights (float64)."""
+    stride = max(1, X.shape[0] // rows)
+    return X[::stride], np.asarray(sw[::stride], dtype=np.float64)
+
+
 def _covariance(X, sw, mean):
     """Weighted covariance of dense X's (evenly strided) rows about ``mean``."""
-    stride = max(1, X.shape[0] // STATS_ROWS)
-    rows, weights = X[::stride], np.asarray(sw[::stride], dtype=np.float64)
+    rows, weights = _strided(X, sw, STATS_ROWS)
     if not weights.sum() > 0:
         rows, weights = X, np.asarray(sw, dtype=np.float64)
     B = np.asarray(rows, dtype=np.float64) - mean
@@ -244,11 +249,6 @@ LIPSCHITZ_ROWS = 1 << 12
 """Rows (evenly strided) the power iteration of ``lipschitz`` runs on."""
 
 
-def _strided(X, sw, rows):
-    stride = max(1, X.shape[0] // rows)
-    return X[::stride], np.asarray(sw[::stride], dtype=np.float64)
-
-
 def _phi_rows(pre, Xs):
     """The rows of the design in phi, ``M^T (x_i - mu)`` (dense; CSR rows as they are)."""
     if sp.issparse(Xs) or pre.mode is None:
@@ -268,8 +268,8 @@ def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iteratio
     (power iteration) and ``L_max`` the largest ``kappa ||z_i||^2`` of one row,
     with ``z_i`` the row in phi (and 1 for the intercept), on evenly strided rows.
     """
-    Z = _phi_rows(pre, _strided(X, sw, LIPSCHITZ_ROWS)[0])
-    weights = _strided(X, sw, LIPSCHITZ_ROWS)[1]
+    rows, weights = _strided(X, sw, LIPSCHITZ_ROWS)
+    Z = _phi_rows(pre, rows)
     total = weights.sum() if weights.sum() > 0 else 1.0
     pen = np.ones(X.shape[1]) if pre.mode is None else (
         np.sum(pre.M**2, axis=0) if pre.mode == "full" else pre.M**2)
