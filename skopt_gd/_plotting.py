@@ -106,7 +106,9 @@ class LossCurveDisplay:
         Parameters
         ----------
         ax : matplotlib.axes.Axes, default=None
-            Axes to draw on; ``None`` makes a new figure with pyplot.
+            Axes to draw on; ``None`` makes a new figure with pyplot, laid
+            out with matplotlib's constrained layout so the axis labels fit
+            (a given ``ax``'s figure keeps its own layout).
         log_scale : bool, default=True
             Logarithmic objective axis.
 
@@ -120,7 +122,11 @@ class LossCurveDisplay:
         if ax is None:
             import matplotlib.pyplot as plt
 
-            _, ax = plt.subplots()
+            # Constrained layout, not the fixed default margins: the log axis's
+            # minor tick labels (e.g. 3x10^-1) are wide enough to push the y label
+            # off the left edge (issue 13). It is applied at draw time, so it also
+            # makes room for a title, legend or twin axis added afterwards.
+            _, ax = plt.subplots(layout="constrained")
         names = self.names if self.names is not None else [None] * len(self.loss_curves)
         if len(names) != len(self.loss_curves):
             raise ValueError(f"got {len(names)} names for {len(self.loss_curves)} loss curves")

@@ -101,6 +101,39 @@ def test_plot_linear_scale_and_new_figure_when_no_axes(data):
         plt.close(display.figure_)
 
 
+def test_own_figure_is_laid_out_so_the_axis_labels_fit():
+    """Issue 13: with the fixed default margins the wide minor tick labels of a log
+    axis over less than a decade (2x10^-1 ... 5x10^-1, a typical standardized loss
+    curve) pushed the y label past the figure's left edge."""
+    import matplotlib.pyplot as plt
+
+    curve = np.geomspace(0.5, 0.23, 60)
+    display = LossCurveDisplay(loss_curves=[curve], names=["sgd"],
+                               validation_scores=[np.linspace(0.2, 0.8, 60)]).plot()
+    try:
+        display.ax_.set_title("added after plot()")  # the layout is redone at draw time
+        figure = display.figure_
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        bounds = figure.bbox
+        left = display.ax_.yaxis.label.get_window_extent(renderer)
+        right = display.ax_validation_.yaxis.label.get_window_extent(renderer)
+        title = display.ax_.title.get_window_extent(renderer)
+        assert left.x0 >= bounds.x0, f"y label starts at x={left.x0:.1f}, left of the figure"
+        assert right.x1 <= bounds.x1, f"validation label ends at x={right.x1:.1f} > {bounds.x1}"
+        assert title.y1 <= bounds.y1
+    finally:
+        plt.close(display.figure_)
+
+
+def test_a_given_axes_keeps_its_figure_layout(ax):
+    LossCurveDisplay(loss_curves=[[4.0, 2.0, 1.0]]).plot(ax=ax)
+    assert ax.figure.get_layout_engine() is None  # the caller's choice, not overridden
+    fixed = Figure(layout="tight").subplots()
+    LossCurveDisplay(loss_curves=[[4.0, 2.0, 1.0]]).plot(ax=fixed)
+    assert type(fixed.figure.get_layout_engine()).__name__ == "TightLayoutEngine"
+
+
 @pytest.mark.parametrize("make, error, message", [
     (lambda X, y: SGDLinearRegressor(), NotFittedError, "not fitted"),
     (lambda X, y: LinearRegression().fit(X, y), ValueError, "has no loss_curve_"),
