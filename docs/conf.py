@@ -21,6 +21,10 @@ version = release = skopt_gd.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
+    # MathJax ships with the site (_static/mathjax/), so the formulas render
+    # offline too; without it every page loads MathJax from a CDN (issue 13).
+    # The extension's module name has hyphens, so it is named as installed.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "myst_parser",
 ]

@@ -12,6 +12,7 @@
   runs end to end and writes a PNG (slow; ``-m slow``).
 * Every option of ``skopt-gd compare --help`` is documented in ``docs/cli.md``.
 * The Sphinx build has no warnings (its packages are in the test extra, so CI builds it).
+* The built pages load MathJax from the site itself, so formulas render offline.
 """
 
 import doctest
@@ -24,6 +25,7 @@ import runpy
 import subprocess
 import sys
 import warnings
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -245,14 +247,62 @@ def test_every_compare_option_is_documented():
 # The site itself
 # --------------------------------------------------------------------------- #
 
-def test_sphinx_build_has_no_warnings(tmp_path):
-    """Issue 4: the site builds in CI with warnings as errors (docs deps are in the test extra)."""
-    for module in ("sphinx", "numpydoc", "myst_parser", "furo"):
+#: The extensions docs/conf.py loads that are not part of Sphinx (all in the docs extra).
+#: ``sphinx-mathjax-offline`` is named as installed: its module name has hyphens.
+SPHINX_PACKAGES = ("sphinx", "numpydoc", "myst_parser", "furo", "sphinx-mathjax-offline")
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    """The site built once (warnings as errors) for the tests of this section."""
+    for module in SPHINX_PACKAGES:
         pytest.importorskip(module)
+    out = tmp_path_factory.mktemp("site")
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")],
+         "-d", str(out / "doctrees"), str(DOCS), str(out / "html")],
         capture_output=True, text=True, timeout=300,
         env={**os.environ, "MPLBACKEND": "Agg"})
+    return result, out / "html"
+
+
+def test_sphinx_build_has_no_warnings(built_site):
+    """Issue 4: the site builds in CI with warnings as errors (docs deps are in the test extra)."""
+    result, html = built_site
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "html" / "api.html").is_file()
+    assert (html / "api.html").is_file()
+
+
+class _Scripts(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources = []
+
+    def handle_starttag(self, tag, attrs):
+        src = dict(attrs).get("src")
+        if tag == "script" and src:
+            self.sources.append(src)
+
+
+def test_math_renders_offline_with_the_bundled_mathjax(built_site):
+    """Issue 13: opened with no network, a page loading MathJax from a CDN shows raw LaTeX.
+
+    A page with formulas loads MathJax from the site's own ``_static/`` (copied
+    there by ``sphinx-mathjax-offline``), the file is there, and no script of the
+    page comes from another host.
+    """
+    result, html = built_site
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = html / "guide" / "objective.html"
+    text = page.read_text(encoding="utf-8")
+    assert 'class="math' in text  # the page has formulas, so it loads MathJax
+    parser = _Scripts()
+    parser.feed(text)
+    remote = [src for src in parser.sources if re.match(r"^(https?:)?//", src)]
+    assert not remote, f"scripts from the network: {remote}"
+    assert "cdn.jsdelivr.net" not in text and "mathjax@" not in text
+    mathjax = [src for src in parser.sources if "mathjax" in src.lower()]
+    assert len(mathjax) == 1, parser.sources
+    local = (page.parent / mathjax[0].split("?")[0]).resolve()
+    assert local.is_relative_to((html / "_static").resolve()), mathjax[0]
+    assert local.is_file() and local.stat().st_size > 100_000, local  # the real library
