@@ -16,6 +16,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from . import _array_api, _dask, _loop, _precondition
+from ._params import cached_param_names
 from ._penalties import make_penalty
 from ._validation import (
     HasMethods, Interval, StrOptions, check_fit_data, check_is_fitted, check_weights,
@@ -36,6 +37,10 @@ def _without_early_stopping(est):
 
 class BaseSGD(BaseEstimator):
     """Common machinery of :class:`SGDLinearRegressor` and :class:`SGDLogisticClassifier`."""
+
+    @classmethod
+    def _get_param_names(cls):
+        return cached_param_names(cls)
 
     _parameter_constraints: dict = {
         "optimizer": [StrOptions(set(OPTIMIZERS)), HasMethods(["init_state", "step"])],

@@ -1,19 +1,16 @@
-"""Compiled epochs: the mini-batch loop of ``_loop.run_epoch`` as one numba call.
+"""The compiled engine: the mini-batch loop of ``_loop.run_epoch`` as numba calls.
 
 A per-sample or small-batch epoch in numpy pays ~30 Python-level operations
 per update (µs each); compiled, an update costs what its arithmetic costs.
-The numpy loop in ``_loop.py`` stays the reference: every kernel here is
-tested equal to it, to round-off (``tests/test_kernels.py``), and is used only
-for the component types registered below, with numba installed. Anything
-else (a custom optimizer, a subclass, full batch, Fortran-ordered X) runs the
-numpy loop.
 
-Why integer codes: numba cannot cache a kernel that takes jitted functions as
-arguments, so the kernel would be recompiled in every process. Each
-registered class instead maps, through one table keyed by the class, to a
-code and a flat vector of its hyperparameters; the compiled switch on the
-code mirrors that class's ``step`` / ``prox_scale`` / ``value`` /
-``gradient``, formula for formula.
+No formula of a component is written here. The optimizer's update, the loss
+and the schedule's rate are the owning classes' static methods, reached through
+the hooks ``coord`` / ``begin`` (``optimizers._base``), ``row`` (``_losses``)
+and ``lr`` (``schedules``): numba specialises the engine per component type
+(``_jit.py`` explains the mechanism and why it was chosen). The L1 prox is
+``_jit.shrink``; the preconditioner's map is ``_precondition._forward`` /
+``_pullback``; the unbiased batch divisor is ``batch_divisor`` here, which the
+Python loop calls as well.
 
 Plain SGD (no momentum) with no L1 part and no averaging keeps the
 coefficients as ``scale * v``, so the L2 shrinkage is one multiplication and
@@ -26,63 +23,29 @@ import math
 import threading
 import warnings
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ._losses import BinaryLogLoss, EpsilonInsensitive, Huber, MultinomialLogLoss, SquaredError
+from ._jit import kernel, parallel, shrink
+from ._losses import Loss, row
 from ._penalties import ElasticNet
-from .optimizers import SGD, Adadelta, Adagrad, Adam, Adamax, NAdam, RMSprop
-from .schedules import Adaptive, Constant, Exponential, InvScaling, Optimal, Step
+from ._precondition import _forward, _pullback
+from .schedules import Constant, lr, plateau
+from .optimizers._base import begin, coord
 
-try:  # numba is a dependency; if it cannot load, the numpy loop runs
-    import numba
-except Exception:  # pragma: no cover - exercised only without numba
-    numba = None
-
-ENABLED = numba is not None
-"""Switch for tests and debugging: ``False`` forces the numpy reference loop."""
+ENABLED = True
+"""Switch for tests and debugging: ``False`` forces the Python loop of ``_loop.py``."""
 
 MIN_UPDATES = 2
 """Epochs with fewer updates than this (full batch) stay in numpy (BLAS wins)."""
 
-# class -> (code, hyperparameter names, state buffer names, scalar state names).
-# A class whose get_params() has other names than these runs the numpy loop.
-OPTIMIZER_KERNELS = {
-    SGD: (0, ("momentum", "dampening", "nesterov"), ("momentum_buffer",), ()),
-    Adagrad: (1, ("eps", "initial_accumulator_value"), ("sum",), ()),
-    RMSprop: (2, ("rho", "eps", "momentum", "centered"),
-              ("square_avg", "grad_avg", "momentum_buffer"), ()),
-    Adadelta: (3, ("rho", "eps"), ("square_avg", "acc_delta"), ()),
-    Adam: (4, ("beta1", "beta2", "eps", "amsgrad"), ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
-           ()),
-    Adamax: (5, ("beta1", "beta2", "eps"), ("exp_avg", "exp_inf"), ()),
-    NAdam: (6, ("beta1", "beta2", "eps", "momentum_decay"), ("exp_avg", "exp_avg_sq"),
-            ("mu_product",)),
-}
-
-# schedules whose ``rate`` accepts an array of update counts (the rest: one call each)
-VECTOR_SCHEDULES = (Constant, InvScaling, Optimal, Adaptive, Exponential, Step)
-
-# class -> (code, parameter)
-LOSS_KERNELS = {
-    SquaredError: (0, lambda loss: 0.0),
-    Huber: (1, lambda loss: loss.epsilon),
-    EpsilonInsensitive: (2, lambda loss: loss.epsilon),
-    BinaryLogLoss: (3, lambda loss: 0.0),
-    MultinomialLogLoss: (4, lambda loss: 0.0),
-}
-
 
 def _jit(func=None, inline="never"):
-    """Compile with numba (cached on disk). Reassociation is allowed, so sums may
-    be vectorised (results move by round-off); NaN and inf still propagate.
-    ``inline="always"`` for the helpers: a call costs more than a short row."""
+    """``_jit.kernel``, not inlined by default (entry points)."""
     if func is None:
         return lambda f: _jit(f, inline)
-    if numba is None:
-        return func
-    return numba.njit(cache=True, nogil=True, error_model="numpy", inline=inline,
-                      fastmath={"reassoc", "contract"}, _nrt=False)(func)
+    return kernel(func, inline=inline)
 
 
 # ---- prefetching: a shuffled epoch reads rows at random; asking for the rows a few
@@ -114,14 +77,8 @@ def _prefetch_intrinsic():
     return prefetch
 
 
-_prefetch = _prefetch_intrinsic() if numba is not None else None
-
-
-def _jit_parallel(func):
-    if numba is None:
-        return func
-    return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True,
-                      fastmath={"reassoc", "contract"}, _nrt=False)(func)
+_prefetch = _prefetch_intrinsic()
+_jit_parallel = parallel
 
 
 _LAUNCH_LOCK = threading.Lock()
@@ -222,45 +179,13 @@ def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, 
 
 
 @_jit(inline="always")
-def _loss_rows(code, eps, R, Y, sw, order, lo, hi, total):
-    """Weighted loss sum of the rows (``_losses.py``, loss by loss); ``R`` becomes the
-    gradient w.r.t. the raw predictions times ``sw_i / total``."""
-    k, value = Y.shape[1], 0.0
+def _loss_rows(lh, R, Y, sw, order, lo, hi, total):
+    """Weighted loss sum of the rows (the loss's ``row``); ``R`` becomes the gradient
+    w.r.t. the raw predictions times ``sw_i / total``."""
+    value = 0.0
     for q in range(lo, hi):
-        i, r = _row(order, q), q - lo
-        v, share = 0.0, _w(sw, i) / total
-        if code == 0:  # SquaredError
-            for c in range(k):
-                e = R[r, c] - Y[i, c]
-                v += 0.5 * e * e
-                R[r, c] = e * share
-        elif code == 1:  # Huber
-            for c in range(k):
-                e = R[r, c] - Y[i, c]
-                v += 0.5 * e * e if abs(e) <= eps else eps * abs(e) - 0.5 * eps * eps
-                R[r, c] = min(max(e, -eps), eps) * share
-        elif code == 2:  # EpsilonInsensitive
-            for c in range(k):
-                e = R[r, c] - Y[i, c]
-                v += max(abs(e) - eps, 0.0)
-                R[r, c] = ((1.0 if e > 0 else -1.0) if abs(e) > eps else 0.0) * share
-        elif code == 3:  # BinaryLogLoss: log(1 + e^z) - y z, gradient sigmoid(z) - y
-            z = R[r, 0]
-            ez = math.exp(-abs(z))
-            v = max(z, 0.0) + math.log1p(ez) - Y[i, 0] * z
-            R[r, 0] = ((1.0 / (1.0 + ez) if z >= 0 else ez / (1.0 + ez)) - Y[i, 0]) * share
-        else:  # MultinomialLogLoss: logsumexp(z) - z.y, gradient softmax(z) - y
-            m = R[r, 0]
-            for c in range(1, k):
-                m = max(m, R[r, c])
-            se = 0.0
-            for c in range(k):
-                se += math.exp(R[r, c] - m)
-            v = m + math.log(se)
-            for c in range(k):
-                v -= R[r, c] * Y[i, c]
-                R[r, c] = (math.exp(R[r, c] - m) / se - Y[i, c]) * share
-        value += _w(sw, i) * v
+        i = _row(order, q)
+        value += _w(sw, i) * row(lh, R, Y, q - lo, i, _w(sw, i) / total)
     return value
 
 
@@ -343,27 +268,10 @@ def _penalty_value(theta, nc, l1, l2):
     return l1 * a + 0.5 * l2 * b
 
 
-# ---- optimizers: mirror of optimizers.py, fused into one pass per update ---------
-# Per coordinate: gradient + L2 part -> the optimizer's direction and prox_scale ->
-# theta -= eta * direction -> L1 prox -> averaging. The same pass zeroes the
-# gradient for the next batch and sums the new penalty (the next batch's
+# ---- the update: per coordinate, gradient + L2 part -> the optimizer's ``coord``
+# (direction and prox multiplier) -> theta -= eta * direction -> L1 prox. The same pass
+# zeroes the gradient for the next batch and sums the new penalty (the next batch's
 # objective is taken at these parameters).
-@_jit(inline="always")
-def _ema(bufs, b, j, value, decay):
-    bufs[b, j] += (1.0 - decay) * (value - bufs[b, j])
-
-
-@_jit(inline="always")
-def _put(theta, grad, j, direction, prox, eta, l1):
-    """Update coordinate ``j`` by ``eta * direction`` and the L1 prox; zero its gradient."""
-    w = theta[j] - eta * direction
-    if l1 != 0.0:
-        w = math.copysign(max(abs(w) - eta * l1 * prox, 0.0), w)
-    theta[j] = w
-    grad[j] = 0.0
-    return w
-
-
 @_jit(inline="always")
 def _average(avg, theta, n_avg):
     """Running mean of the iterates (``_loop._average``)."""
@@ -372,105 +280,21 @@ def _average(avg, theta, n_avg):
 
 
 @_jit(inline="always")
-def _constants(code, h, flags, scal, t):
-    """Per-update scalars of the optimizer (bias corrections, ...); advances scalar state."""
-    if code == 0:  # SGD: first step of the momentum buffer, prox_scale
-        first, px = (1.0 if flags[0] == 0 else 0.0), 1.0
-        if h[0] != 0.0:
-            flags[0] = 1
-            px = (1.0 - h[1]) / (1.0 - h[0])
-            px = 1.0 + h[0] * px if h[2] != 0 else px
-        return first, px, 0.0
-    if code == 4:  # Adam
-        return 1.0 - h[0] ** t, math.sqrt(1.0 - h[1] ** t), 0.0
-    if code == 5:  # Adamax
-        return 1.0 - h[0] ** t, 0.0, 0.0
-    if code == 6:  # NAdam: mu_t, mu_{t+1} and their running product
-        mu = h[0] * (1.0 - 0.5 * 0.96 ** (t * h[3]))
-        mu_next = h[0] * (1.0 - 0.5 * 0.96 ** ((t + 1) * h[3]))
-        scal[0] *= mu
-        return ((1.0 - mu) / (1.0 - scal[0]), mu_next / (1.0 - scal[0] * mu_next),
-                1.0 - h[1] ** t)
-    return 0.0, 0.0, 0.0
-
-
-@_jit(inline="always")
-def _apply(code, h, bufs, cst, grad, theta, eta, l1, l2, l1w, k, lo, hi):
+def _apply(h, bufs, cst, grad, theta, eta, l1, l2, l1w, k, lo, hi, prox):
     """Update coordinates ``lo:hi``; returns their ``sum |w|`` and ``sum w^2`` afterwards.
     The L1 threshold of coordinate ``j`` is ``l1 * l1w[j // k]`` (the preconditioner's
-    per-row factor; ``l1w`` has one entry per row of theta)."""
+    per-row factor; ``l1w`` has one entry per row of theta); ``prox[j]`` keeps the
+    optimizer's multiplier."""
     a, b = 0.0, 0.0
-    if code == 0:  # SGD: h = momentum, dampening, nesterov
-        mu, tau, nesterov = h[0], h[1], h[2] != 0
-        for j in range(lo, hi):
-            g = grad[j] + l2 * theta[j]
-            step = g
-            if mu != 0.0:
-                bufs[0, j] = g if cst[0] != 0 else bufs[0, j] * mu + (1.0 - tau) * g
-                step = g + mu * bufs[0, j] if nesterov else bufs[0, j]
-            w = _put(theta, grad, j, step, cst[1], eta, l1 * l1w[j // k])
-            a, b = a + abs(w), b + w * w
-    elif code == 1:  # Adagrad: h = eps
-        for j in range(lo, hi):
-            g = grad[j] + l2 * theta[j]
-            bufs[0, j] += g * g
-            den = math.sqrt(bufs[0, j]) + h[0]
-            w = _put(theta, grad, j, g / den, 1.0 / den, eta, l1 * l1w[j // k])
-            a, b = a + abs(w), b + w * w
-    elif code == 2:  # RMSprop: h = rho, eps, momentum, centered
-        rho, eps, mu, centered = h[0], h[1], h[2], h[3] != 0
-        for j in range(lo, hi):
-            g = grad[j] + l2 * theta[j]
-            _ema(bufs, 0, j, g * g, rho)
-            second = bufs[0, j]
-            if centered:
-                _ema(bufs, 1, j, g, rho)
-                second = bufs[0, j] - bufs[1, j] ** 2
-            den = math.sqrt(second) + eps
-            step = g / den
-            if mu != 0.0:
-                bufs[2, j] = bufs[2, j] * mu + step
-                step = bufs[2, j]
-            w = _put(theta, grad, j, step, 1.0 / (den * (1.0 - mu)), eta, l1 * l1w[j // k])
-            a, b = a + abs(w), b + w * w
-    elif code == 3:  # Adadelta: h = rho, eps
-        for j in range(lo, hi):
-            g = grad[j] + l2 * theta[j]
-            _ema(bufs, 0, j, g * g, h[0])
-            delta = math.sqrt(bufs[1, j] + h[1]) / math.sqrt(bufs[0, j] + h[1]) * g
-            _ema(bufs, 1, j, delta * delta, h[0])
-            px = math.sqrt(bufs[1, j] + h[1]) / math.sqrt(bufs[0, j] + h[1])
-            w = _put(theta, grad, j, delta, px, eta, l1 * l1w[j // k])
-            a, b = a + abs(w), b + w * w
-    elif code == 4:  # Adam / AMSGrad: h = beta1, beta2, eps, amsgrad; cst = bias corrections
-        for j in range(lo, hi):
-            g = grad[j] + l2 * theta[j]
-            _ema(bufs, 0, j, g, h[0])
-            _ema(bufs, 1, j, g * g, h[1])
-            second = bufs[1, j]
-            if h[3] != 0:
-                bufs[2, j] = max(bufs[2, j], bufs[1, j])
-                second = bufs[2, j]
-            px = 1.0 / (math.sqrt(second) / cst[1] + h[2])
-            w = _put(theta, grad, j, bufs[0, j] / cst[0] * px, px, eta, l1 * l1w[j // k])
-            a, b = a + abs(w), b + w * w
-    elif code == 5:  # Adamax: h = beta1, beta2, eps
-        for j in range(lo, hi):
-            g = grad[j] + l2 * theta[j]
-            _ema(bufs, 0, j, g, h[0])
-            bufs[1, j] = max(h[1] * bufs[1, j], abs(g) + h[2])
-            px = 1.0 / (cst[0] * bufs[1, j])
-            w = _put(theta, grad, j, bufs[0, j] * px, px, eta, l1 * l1w[j // k])
-            a, b = a + abs(w), b + w * w
-    else:  # NAdam: h = beta1, beta2, eps, momentum_decay
-        for j in range(lo, hi):
-            g = grad[j] + l2 * theta[j]
-            _ema(bufs, 0, j, g, h[0])
-            _ema(bufs, 1, j, g * g, h[1])
-            px = 1.0 / (math.sqrt(bufs[1, j] / cst[2]) + h[2])
-            w = _put(theta, grad, j, g * cst[0] * px + bufs[0, j] * cst[1] * px, px, eta,
-                     l1 * l1w[j // k])
-            a, b = a + abs(w), b + w * w
+    for j in range(lo, hi):
+        direction, px = coord(h, cst, bufs, j, grad[j] + l2 * theta[j])
+        w = theta[j] - eta * direction
+        if l1 != 0.0:
+            w = shrink(w, eta * l1 * l1w[j // k] * px)
+        theta[j] = w
+        grad[j] = 0.0
+        prox[j] = px
+        a, b = a + abs(w), b + w * w
     return a, b
 
 
@@ -496,28 +320,32 @@ def _positive(sw, order, lo, hi):
 
 
 @_jit(inline="always")
-def _divisor(total, sbar, rows):
-    """What a batch's weighted gradient sum is divided by (``_loop.batch_divisor``)."""
-    return rows * sbar if sbar > 0 else total
+def batch_divisor(n_rows, weight_mean, total):
+    """What a batch's weighted gradient sum is divided by: ``|B| * s_bar``, so that the
+    batch gradient is the unbiased estimate of the data term's gradient (API.md), or
+    the batch's weight ``total`` where no ``s_bar`` is given. Rows of weight zero are
+    as if absent: ``|B|`` counts the batch's positive-weight rows and ``s_bar`` is the
+    mean positive training weight, so a full batch divides by the weight total."""
+    return n_rows * weight_mean if weight_mean > 0 else total
 
 
 @_jit(inline="always")
 def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale, nc,
-           fit_intercept, loss_code, eps, G, sbar):
+           fit_intercept, lh, G, sbar):
     """Loss sum and weight total of rows ``order[lo:hi]`` at ``scale * theta``; their
-    weighted loss gradients (w.r.t. raw, over ``_divisor``) go to ``G``."""
+    weighted loss gradients (w.r.t. raw, over ``batch_divisor``) go to ``G``."""
     total = _total(sw, order, lo, hi)
     if not total > 0:
         return 0.0, total
     _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, Y.shape[1], scale, nc,
               fit_intercept, G)
-    div = _divisor(total, sbar, _positive(sw, order, lo, hi))
-    return _loss_rows(loss_code, eps, G, Y, sw, order, lo, hi, div), total
+    div = batch_divisor(_positive(sw, order, lo, hi), sbar, total)
+    return _loss_rows(lh, G, Y, sw, order, lo, hi, div), total
 
 
 @_jit(inline="always")
 def _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta, nc,
-                 fit_intercept, loss_code, eps, total, G, out, want_grad):
+                 fit_intercept, lh, total, G, out, want_grad):
     """Loss sum of rows ``order[lo:hi]``; with ``want_grad`` their share of the mean
     gradient (weights over ``total``) is added to ``out``. Rows go in blocks of
     ``block``, each read for its predictions and again for the gradient while still
@@ -527,7 +355,7 @@ def _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, 
         bhi = min(blo + block, hi)
         _raw_rows(X, data, indices, indptr, sparse, order, blo, bhi, theta, Y.shape[1], 1.0,
                   nc, fit_intercept, G)
-        value += _loss_rows(loss_code, eps, G, Y, sw, order, blo, bhi, total)
+        value += _loss_rows(lh, G, Y, sw, order, blo, bhi, total)
         if want_grad:
             _axpy_rows(X, data, indices, indptr, sparse, order, blo, bhi, G, Y.shape[1], nc,
                        fit_intercept, out)
@@ -536,7 +364,7 @@ def _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, 
 
 @_jit_parallel
 def _batch_grad_threads(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta,
-                        nc, fit_intercept, loss_code, eps, total, Gt, partial, values):
+                        nc, fit_intercept, lh, total, Gt, partial, values):
     """``_blocks_grad`` for a large dense batch, its rows shared out among
     ``values.shape[0]`` threads: thread ``t``'s loss sum goes to ``values[t]``, its
     gradient share is added to ``partial[t]``."""
@@ -545,26 +373,26 @@ def _batch_grad_threads(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, 
         values[t] = _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order,
                                  lo + (hi - lo) * t // threads,
                                  lo + (hi - lo) * (t + 1) // threads, block, theta, nc,
-                                 fit_intercept, loss_code, eps, total, Gt[t], partial[t],
+                                 fit_intercept, lh, total, Gt[t], partial[t],
                                  True)
 
 
 @_jit(inline="always")
 def _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta, nc,
-                fit_intercept, loss_code, eps, G, grad, Gt, partial, values, sbar):
+                fit_intercept, lh, G, grad, Gt, partial, values, sbar):
     """Loss sum and weight total of rows ``order[lo:hi]``; their mean loss gradient
-    (over ``_divisor``) is added to ``grad``, on ``values.shape[0]`` threads when there
+    (over ``batch_divisor``) is added to ``grad``, on ``values.shape[0]`` threads when there
     are several."""
     total = _total(sw, order, lo, hi)
     if not total > 0:
         return 0.0, total
-    div = _divisor(total, sbar, _positive(sw, order, lo, hi))
+    div = batch_divisor(_positive(sw, order, lo, hi), sbar, total)
     if values.shape[0] < 2:
         return _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block,
-                            theta, nc, fit_intercept, loss_code, eps, div, G, grad,
+                            theta, nc, fit_intercept, lh, div, G, grad,
                             True), total
     _batch_grad_threads(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta,
-                        nc, fit_intercept, loss_code, eps, div, Gt, partial, values)
+                        nc, fit_intercept, lh, div, Gt, partial, values)
     value = 0.0
     for t in range(values.shape[0]):
         value += values[t]
@@ -574,60 +402,9 @@ def _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, t
     return value, total
 
 
-@_jit(inline="always")
-def _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
-    """``out = theta'`` of ``phi`` (``_precondition.Preconditioner.forward``): ``w' = M v``
-    (``Mf`` full, ``pmode == 2``; ``md`` diagonal), ``b' = c - shift . w'``."""
-    nc = d * k
-    if pmode == 2:
-        for i in range(d):
-            for c in range(k):
-                out[i * k + c] = 0.0
-            for j in range(d):
-                m = Mf[i, j]
-                for c in range(k):
-                    out[i * k + c] += m * phi[j * k + c]
-    else:
-        for j in range(d):
-            for c in range(k):
-                out[j * k + c] = md[j] * phi[j * k + c]
-    if fit_intercept:
-        for c in range(k):
-            acc = phi[nc + c]
-            for j in range(shift.shape[0]):
-                acc -= shift[j] * out[j * k + c]
-            out[nc + c] = acc
-
-
-@_jit(inline="always")
-def _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
-    """``grad`` (in theta') becomes the gradient in phi: ``M^T (g_w - shift g_b)``
-    (``Preconditioner.pullback``); the intercept entries stay."""
-    nc = d * k
-    for j in range(d):
-        for c in range(k):
-            g = grad[j * k + c]
-            if fit_intercept and shift.shape[0]:
-                g -= shift[j] * grad[nc + c]
-            tmp[j * k + c] = g
-    if pmode == 2:
-        for i in range(nc):
-            grad[i] = 0.0
-        for j in range(d):
-            for i in range(d):
-                m = Mf[j, i]
-                for c in range(k):
-                    grad[i * k + c] += m * tmp[j * k + c]
-    else:
-        for j in range(d):
-            for c in range(k):
-                grad[j * k + c] = md[j] * tmp[j * k + c]
-
-
 @_jit
 def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, rates, theta,
-           avg, grad, G, Gt, partial, values, bufs, flags, scal, hyper, opt_code, loss_code,
-           eps, l1, l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp,
+           avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, lh, l1, l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp,
            tmp, sbar):
     """The updates of one epoch (``_loop._update``, in order). ``counters`` (in/out):
     t, samples seen, n_avg, epoch objective sum, diverged flag, diverging value.
@@ -646,7 +423,7 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
             _forward(pmode, Mf, md, shift, theta, thp, d, k, fit_intercept)
             src = thp
         value, total = _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi,
-                                   block, src, nc, fit_intercept, loss_code, eps, G, grad, Gt,
+                                   block, src, nc, fit_intercept, lh, G, grad, Gt,
                                    partial, values, sbar)
         if not total > 0:
             continue
@@ -665,9 +442,9 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
         seen += hi - lo
         if average and seen >= average:
             n_avg += 1
-        eta, cst = rates[t - t_start - 1], _constants(opt_code, hyper, flags, scal, t)
-        a, b = _apply(opt_code, hyper, bufs, cst, grad, theta, eta, l1, l2_phi, l1w, k, 0, nc)
-        _apply(opt_code, hyper, bufs, cst, grad, theta, eta, 0.0, 0.0, l1w, k, nc, P)
+        eta, cst = rates[t - t_start - 1], begin(hyper, scal, t)
+        a, b = _apply(hyper, bufs, cst, grad, theta, eta, l1, l2_phi, l1w, k, 0, nc, prox)
+        _apply(hyper, bufs, cst, grad, theta, eta, 0.0, 0.0, l1w, k, nc, P, prox)
         if average and seen >= average:
             _average(avg, theta, n_avg)
         epoch_value += value
@@ -676,7 +453,7 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
 
 @_jit
 def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates, theta,
-                  avg, G, loss_code, eps, l2, d, fit_intercept, average, counters, sbar):
+                  avg, G, lh, l2, d, fit_intercept, average, counters, sbar):
     """Plain SGD with an L2 (or no) penalty in O(non-zeros of the batch) per update.
 
     The coefficients are kept as ``scale * v`` (``v`` in ``theta``): the L2
@@ -693,7 +470,7 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
         value, total = _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta,
-                              scale, nc, fit_intercept, loss_code, eps, G, sbar)
+                              scale, nc, fit_intercept, lh, G, sbar)
         if not total > 0:
             continue
         if not math.isfinite(value):
@@ -739,7 +516,7 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
 
 @_jit_parallel
 def _full_pass(X, data, indices, indptr, sparse, Y, sw, none, theta, nc, fit_intercept,
-               loss_code, eps, total, block, G, values, partial, want_grad):
+               lh, total, block, G, values, partial, want_grad):
     """Loss sum and (optionally) mean gradient over all rows, one pass over X.
 
     Thread ``t`` takes the ``t``-th contiguous share of the rows, in blocks of
@@ -751,16 +528,16 @@ def _full_pass(X, data, indices, indptr, sparse, Y, sw, none, theta, nc, fit_int
     for t in numba.prange(threads):
         values[t] = _blocks_grad(X, data, indices, indptr, sparse, Y, sw, none,
                                  n * t // threads, n * (t + 1) // threads, block, theta, nc,
-                                 fit_intercept, loss_code, eps, total, G[t], partial[t],
+                                 fit_intercept, lh, total, G[t], partial[t],
                                  want_grad)
 
 
 @_jit
 def _full_pass_serial(X, data, indices, indptr, sparse, Y, sw, none, theta, nc, fit_intercept,
-                      loss_code, eps, total, block, G, values, partial, want_grad):
+                      lh, total, block, G, values, partial, want_grad):
     """``_full_pass`` on one thread (same arguments, one share of the rows)."""
     values[0] = _blocks_grad(X, data, indices, indptr, sparse, Y, sw, none, 0, Y.shape[0],
-                             block, theta, nc, fit_intercept, loss_code, eps, total, G[0],
+                             block, theta, nc, fit_intercept, lh, total, G[0],
                              partial[0], want_grad)
 
 
@@ -803,7 +580,7 @@ def permutation(n, rng):
     where it fits: the shuffle compiled (~3x faster) for a legacy MT19937 ``rng``."""
     order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
     state = rng.get_state(legacy=False)
-    if numba is None or state["bit_generator"] != "MT19937" or n >= 2**31:
+    if state["bit_generator"] != "MT19937" or n >= 2**31:
         rng.shuffle(order)
         return order
     key = np.array(state["state"]["key"], dtype=np.uint32)
@@ -811,6 +588,80 @@ def permutation(n, rng):
     state["state"]["key"] = key
     rng.set_state(state)
     return order
+
+
+# ---- the whole fit: epochs, shuffling, rates, stopping and the divergence guard ---------
+@_jit(inline="always")
+def stop_update(stop, value, sign):
+    """scikit-learn's no-improvement counter. ``stop`` = (best, count, tol): ``count``
+    restarts when ``sign * (value - best) > tol`` (``tol < 0``: no tolerance, never
+    counts); returns whether ``value`` is better than ``best`` (which it then becomes)."""
+    gain = sign * (value - stop[0])
+    if stop[2] >= 0:
+        stop[1] = 0.0 if gain > stop[2] else stop[1] + 1.0
+    if gain > 0:
+        stop[0] = value
+        return True
+    return False
+
+
+STATUS_RAN, STATUS_CONVERGED, STATUS_DIVERGED = 0, 1, 2
+
+# ``run`` (in/out): what one ``_fit`` call does, and the base rate it leaves
+RUN_EPOCHS, RUN_SHUFFLE, RUN_WEIGHT, RUN_LIMIT, RUN_STOPPER, RUN_PATIENCE, RUN_ETA, \
+    RUN_RATES_GIVEN = range(8)
+
+
+@_jit
+def _fit(X, data, indices, indptr, sparse, Y, sw, order, key, keypos, batch_size, block,
+         rates, theta, avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, lh, sh,
+         l1, l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp, tmp,
+         sbar, scaled, run, stop, curve):
+    """Up to ``run[RUN_EPOCHS]`` epochs in one call (``_loop.train``'s epoch loop): a fresh
+    row order per epoch (``RandomState.shuffle``'s draws from ``key``/``keypos``), the
+    schedule's rates from the base rate ``run[RUN_ETA]``, the epoch, its objective into
+    ``curve``, the divergence limit, and (``run[RUN_STOPPER]``) the plateau rule with
+    the schedule's ``plateau``. Returns ``(epochs run, status)``; a diverging value is
+    left in ``counters[5]``."""
+    n = Y.shape[0]
+    epochs, status = 0, STATUS_RAN
+    for e in range(int(run[RUN_EPOCHS])):
+        if run[RUN_SHUFFLE] != 0:
+            for i in range(n):
+                order[i] = i
+            keypos[0] = _mt19937_shuffle(order, key, keypos[0])
+        if run[RUN_RATES_GIVEN] == 0:
+            t0 = int(counters[0])
+            for q in range(rates.shape[0]):
+                rates[q] = lr(sh, t0 + 1 + q, run[RUN_ETA])
+        if scaled:
+            _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates,
+                          theta, avg, G, lh, l2, d, fit_intercept, average, counters, sbar)
+        else:
+            _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, rates,
+                   theta, avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, lh, l1,
+                   l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp,
+                   tmp, sbar)
+        epochs += 1
+        if counters[4] != 0:
+            status = STATUS_DIVERGED
+            break
+        obj = counters[3] / run[RUN_WEIGHT]
+        curve[e] = obj
+        if not obj <= run[RUN_LIMIT]:  # NaN or beyond the limit
+            counters[5] = obj
+            status = STATUS_DIVERGED
+            break
+        if run[RUN_STOPPER] != 0:
+            stop_update(stop, obj, -1.0)
+            if stop[1] >= run[RUN_PATIENCE]:
+                reduced = plateau(sh, run[RUN_ETA])
+                if reduced < 0:
+                    status = STATUS_CONVERGED
+                    break
+                run[RUN_ETA] = reduced
+                stop[1] = 0.0
+    return epochs, status
 
 
 # ---- Python side: resolved once per fit, one call per epoch -----------------------
@@ -840,27 +691,21 @@ def _kernel_X(X):
 
 def epoch_runner(problem, plan, precond):
     """A compiled replacement of the numpy epoch for this fit, or ``None``."""
-    layout_ok = _layout_ok(problem.X)
-    opt = OPTIMIZER_KERNELS.get(type(plan.optimizer))
-    loss = LOSS_KERNELS.get(type(problem.loss))
-    if opt is not None and set(plan.optimizer.get_params(deep=False)) != set(opt[1]):
-        opt = None
-    if (not ENABLED or not layout_ok or opt is None or loss is None
-            or type(problem.penalty) is not ElasticNet
+    if (not ENABLED or not _layout_ok(problem.X) or not type(plan.optimizer).compiled()
+            or not isinstance(problem.loss, Loss) or type(problem.penalty) is not ElasticNet
             or -(-problem.n_samples // plan.batch_size) < MIN_UPDATES):
         return None
-    return CompiledEpochs(problem, plan, opt, loss, precond)
+    return CompiledEpochs(problem, plan, precond)
 
 
 class CompiledEpochs:
-    """Packs the state into flat arrays, calls the kernel, unpacks (O(parameters))."""
+    """Lays the fit out as ``_fit`` takes it and calls it: once for a whole fit, or once
+    per epoch where Python has work between epochs (verbose lines, a validation score)."""
 
-    def __init__(self, problem, plan, opt, loss, precond):
+    def __init__(self, problem, plan, precond):
         self.problem, self.plan = problem, plan
         self._precondition(precond, problem.X.shape[1])
-        self.opt_code, names, self.buffers, self.scalars = opt
-        self.hyper = np.array([getattr(plan.optimizer, name) for name in names], np.float64)
-        self.loss_code, self.eps = loss[0], float(loss[1](problem.loss))
+        self.hyper, self.lh = plan.optimizer.hyper(), problem.loss.hyper()
         X, dtype = problem.X, problem.X.dtype
         self.Y = np.ascontiguousarray(problem.Y, dtype=dtype)
         self.sw = _weights(problem.sample_weight, dtype)
@@ -869,18 +714,16 @@ class CompiledEpochs:
         # dense rows per cache block of a batch (~32 KiB); CSR rows are short: whole batch
         self.block = plan.batch_size if self.sparse else max(
             8, (1 << 15) // (X.itemsize * max(X.shape[1], 1)))
-        pen = problem.penalty
+        pen, opt = problem.penalty, plan.optimizer
         # w = scale * v pays where an update touches few coefficients: sparse rows or
-        # dense batches of a few rows (else the plain per-update pass is as cheap)
-        self.scaled = (self.opt_code == 0 and not plan.optimizer.momentum and not pen.l1
-                       and (self.sparse or plan.batch_size < 8) and self.pmode == 0)
+        # dense batches of a few rows (else the plain per-update pass is as cheap).
+        # It is SGD's update (direction = gradient, prox multiplier 1) in closed form.
+        self.scaled = (opt.plain_gradient() and not pen.l1 and (self.sparse or plan.batch_size < 8)
+                       and self.pmode == 0)
 
     def _precondition(self, pre, d):
         """The preconditioner as the kernel takes it (``_epoch``'s ``pmode`` ... ``sbar``)."""
-        self.pmode = {None: 0, "diag": 1, "full": 2}[pre.mode]
-        self.Mf = pre.M if self.pmode == 2 else np.zeros((0, 0))
-        self.md = pre.M if self.pmode == 1 else np.zeros(0)
-        self.shift = pre.shift if (pre.shift is not None and pre.fit_intercept) else np.zeros(0)
+        self.pmode, self.Mf, self.md, self.shift = pre.kernel_args()
         weights = pre.prox_weights()
         self.l1w = np.ones(d + 1)
         if not np.isscalar(weights):
@@ -889,89 +732,83 @@ class CompiledEpochs:
         self.sbar = float(pre.weight_mean)
 
     def rates(self, t, count, eta0):
-        """Learning rates of updates ``t + 1 .. t + count`` (``Schedule.rate``)."""
-        schedule = self.plan.schedule
-        steps = np.arange(t + 1, t + count + 1)
-        if type(schedule) in VECTOR_SCHEDULES:
-            return np.ascontiguousarray(np.broadcast_to(
-                np.asarray(schedule.rate(steps, eta0), dtype=np.float64), steps.shape))
-        return np.array([schedule.rate(int(s), eta0) for s in steps], dtype=np.float64)
+        """Learning rates of updates ``t + 1 .. t + count`` (``Schedule.lr``)."""
+        return self.plan.schedule.rates(t + 1, count, eta0)
 
-    def __call__(self, st, order):
-        """Run one epoch on ``st``: (objective sum, diverging value or None), or
-        ``None`` if the kernel cannot be compiled here (then the numpy loop runs)."""
-        global ENABLED
-        if not ENABLED:
-            return None
-        try:
-            return self._run(st, order)
-        except numba.core.errors.NumbaError as exc:  # compilation: before any update
-            ENABLED = False
-            warnings.warn(f"skopt_gd: compiled epochs disabled, using the numpy loop ({exc!r:.200})",
-                          RuntimeWarning, stacklevel=2)
-            return None
-
-    def _run(self, st, order):
+    def run(self, st, epochs, rng, run, stop, curve):
+        """Run up to ``epochs`` epochs on ``st`` with ``_fit`` (``run``, ``stop`` and
+        ``curve`` as it takes them; ``run[RUN_ETA]`` is read from and written back to
+        ``st.eta_base``); returns ``(epochs run, status, diverging value)``."""
         pb, n, bs = self.problem, self.problem.n_samples, self.plan.batch_size
-        if order is None:  # rows in their stored order
-            order = np.zeros(0, dtype=np.int32)
         if not st.theta.flags.c_contiguous:
             st.theta = np.ascontiguousarray(st.theta)
         theta, shape = st.theta.reshape(-1), st.theta.shape
-        rates = self.rates(st.t, -(-n // bs), st.eta_base)
+        updates = -(-n // bs)
+        schedule = self.plan.schedule
+        run[RUN_ETA], run[RUN_EPOCHS] = st.eta_base, epochs
+        shuffle, key, keypos, state = self._order_source(rng)
+        run[RUN_SHUFFLE] = shuffle
+        if type(schedule).compiled():
+            sh, rates = schedule.hyper(), np.empty(updates)
+            run[RUN_RATES_GIVEN] = 0
+        else:  # a Python schedule: its rates for this one epoch, in Python
+            sh, rates = Constant().hyper(), self.rates(st.t, updates, st.eta_base)
+            run[RUN_RATES_GIVEN] = 1
+        order = np.empty(n if shuffle else 0, dtype=np.int32)
         counters = np.array([st.t, st.samples_seen, st.n_avg, 0.0, 0.0, 0.0])
         d, pen = pb.X.shape[1], pb.penalty
         G = np.zeros((bs, shape[1]))  # per-row loss gradients of a batch
         avg = (np.zeros_like(theta) if st.avg_theta is None
                else np.ascontiguousarray(st.avg_theta, dtype=theta.dtype).reshape(-1).copy())
-        if self.scaled:
-            _epoch_scaled(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, rates,
-                          theta, avg, G, self.loss_code, self.eps, pen.l2, d, pb.fit_intercept,
-                          self.plan.average, counters, self.sbar)
-        else:
-            bufs, flags, scal = self._pack(st)
-            threads = 1
-            if not self.sparse and bs * d >= PARALLEL_MIN:
-                threads = numba.get_num_threads()
-            Gt = np.zeros((threads, self.block, shape[1]))
-            partial = np.zeros((threads, theta.size), dtype=theta.dtype)
-            with _parallel_launch() if threads > 1 else contextlib.nullcontext():
-                _epoch(self.X, *self.csr, self.sparse, self.Y, self.sw, order, bs, self.block,
-                       rates, theta, avg, np.zeros_like(theta), G, Gt, partial,
-                       np.zeros(threads), bufs, flags, scal, self.hyper, self.opt_code,
-                       self.loss_code, self.eps, pen.l1, pen.l2, d, pb.fit_intercept,
-                       self.plan.average, counters, self.pmode, self.Mf, self.md, self.shift,
-                       self.l1w, np.zeros_like(theta), np.zeros_like(theta), self.sbar)
-            self._unpack(st, bufs, flags, scal)
+        threads = 1
+        if not self.sparse and bs * d >= PARALLEL_MIN and not self.scaled:
+            threads = numba.get_num_threads()
+        Gt = np.zeros((threads, self.block, shape[1]))
+        partial = np.zeros((threads, theta.size), dtype=theta.dtype)
+        opt = st.opt_state
+        with _parallel_launch() if threads > 1 else contextlib.nullcontext():
+            done, status = _fit(
+                self.X, *self.csr, self.sparse, self.Y, self.sw, order, key, keypos, bs,
+                self.block, rates, theta, avg, np.zeros_like(theta), G, Gt, partial,
+                np.zeros(threads), opt["buffers"], opt["scalars"], opt["prox"], self.hyper,
+                self.lh, sh, pen.l1, pen.l2, d, pb.fit_intercept, self.plan.average,
+                counters, self.pmode, self.Mf, self.md, self.shift, self.l1w,
+                np.zeros_like(theta), np.zeros_like(theta), self.sbar, self.scaled, run, stop,
+                curve)
+        if state is not None:  # the generator advanced as ``done`` permutations would
+            state["state"]["key"], state["state"]["pos"] = key, int(keypos[0])
+            rng.set_state(state)
+        st.eta_base = float(run[RUN_ETA])
         st.n_avg = int(counters[2])
         if st.n_avg:
             st.avg_theta = avg.reshape(shape)
         st.t, st.samples_seen = int(counters[0]), int(counters[1])
-        return float(counters[3]), (float(counters[5]) if counters[4] else None)
+        return done, status, float(counters[5])
 
-    def _pack(self, st):
-        present = [st.opt_state.get(name) is not None for name in self.buffers]
-        bufs = np.zeros((len(self.buffers), st.theta.size), dtype=st.theta.dtype)
-        for b, name in enumerate(self.buffers):
-            if present[b]:
-                bufs[b] = st.opt_state[name].reshape(-1)
-        scal = np.array([st.opt_state[name] for name in self.scalars] or [0.0], np.float64)
-        return bufs, np.array(present, dtype=np.int64), scal
+    def _order_source(self, rng):
+        """``(shuffle, key, keypos, rng_state)``: the MT19937 words the kernel draws row
+        orders from (``permutation``'s draws, bit for bit)."""
+        plan = self.plan
+        if not plan.shuffle or plan.batch_size >= self.problem.n_samples:
+            return 0, np.zeros(624, np.uint32), np.zeros(1, np.int64), None
+        state = rng.get_state(legacy=False)
+        key = np.array(state["state"]["key"], dtype=np.uint32)
+        return 1, key, np.array([state["state"]["pos"]], np.int64), state
 
-    def _unpack(self, st, bufs, flags, scal):
-        for b, name in enumerate(self.buffers):
-            if name in st.opt_state and flags[b]:
-                st.opt_state[name] = bufs[b].reshape(st.theta.shape).copy()
-        for s, name in enumerate(self.scalars):
-            st.opt_state[name] = float(scal[s])
+    def can_shuffle(self, rng):
+        """Whether ``rng`` is one whose draws the kernel reproduces (legacy MT19937)."""
+        return (not self.plan.shuffle or self.plan.batch_size >= self.problem.n_samples
+                or (isinstance(rng, np.random.RandomState)
+                    and rng.get_state(legacy=False)["bit_generator"] == "MT19937"
+                    and self.problem.n_samples < 2**31))
 
 
 def full_value_and_grad(problem, theta, want_grad=True):
     """``Problem.batch_value_and_grad`` over all rows in one compiled pass (threads over
     row shares), or ``None`` where the numpy blocks run instead."""
     X = problem.X
-    loss = LOSS_KERNELS.get(type(problem.loss))
-    if not (ENABLED and _layout_ok(X) and loss is not None and theta.flags.c_contiguous):
+    if not (ENABLED and _layout_ok(X) and isinstance(problem.loss, Loss)
+            and theta.flags.c_contiguous):
         return None
     sw = problem.sample_weight
     total = sw.sum()
@@ -990,7 +827,7 @@ def full_value_and_grad(problem, theta, want_grad=True):
     with _parallel_launch() if threads > 1 else contextlib.nullcontext():
         kernel(Xd, *csr, sp.issparse(X), np.ascontiguousarray(problem.Y, dtype=dtype),
                _weights(sw, dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
-               problem.fit_intercept, loss[0], float(loss[1](problem.loss)), float(total),
+               problem.fit_intercept, problem.loss.hyper(), float(total),
                block, np.zeros((threads, block, k)), values, partial, want_grad)
     grad = partial.sum(axis=0).reshape(theta.shape) if want_grad else None
     return float(values.sum()), total, grad

@@ -107,12 +107,8 @@ class Problem:
 
 
 def batch_divisor(n_rows, weight_mean, total):
-    """What a batch's weighted gradient sum is divided by: ``|B| * s_bar``, so that the
-    batch gradient is the unbiased estimate of the data term's gradient (API.md), or
-    the batch's weight ``total`` where no ``s_bar`` is given. Rows of weight zero are
-    as if absent: ``|B|`` counts the batch's positive-weight rows and ``s_bar`` is the
-    mean positive training weight, so a full batch divides by the weight total."""
-    return n_rows * weight_mean if weight_mean else total
+    """``_kernels.batch_divisor`` (the unbiased convention of API.md), for the Python loop."""
+    return _kernels.batch_divisor(int(n_rows), float(weight_mean), float(total))
 
 
 BLOCK_BYTES = 1 << 22  # dense rows per block of the gradient: about 4 MiB (cache-resident)
@@ -224,8 +220,10 @@ def _update(problem, plan, st, idx, epoch):
     direction = plan.optimizer.step(grad, st.opt_state, st.t)
     st.theta -= eta * direction
     if problem.penalty.l1:
-        problem.penalty.prox(st.theta, eta, plan.optimizer.prox_scale(st.opt_state, st.t)
-                             * pre.prox_weights())
+        scale = np.asarray(plan.optimizer.prox_scale(st.opt_state, st.t), dtype=np.float64)
+        if scale.size == st.theta.size:
+            scale = scale.reshape(st.theta.shape)
+        problem.penalty.prox(st.theta, eta, scale * pre.prox_weights())
     st.samples_seen += _count(idx, problem.n_samples)
     if plan.average and st.samples_seen >= plan.average:
         _average(st)
@@ -253,22 +251,16 @@ def _diverged(epoch, value, plan):
     )
 
 
-def run_epoch(problem, plan, st, epoch, compiled=None):
-    """One pass over the data; returns the epoch objective.
+def run_epoch(problem, plan, st, epoch):
+    """One pass over the data in Python; returns the epoch objective.
 
     That is the weight-averaged objective (loss + penalty) of each batch at
     the parameters its update started from; for full batch, ``J(theta)``
-    before the epoch's update. ``compiled`` (from ``_kernels.epoch_runner``)
-    runs the same updates in one compiled call; this loop is the reference.
+    before the epoch's update. It serves what the compiled engine does not take
+    (a Python optimizer, a Dask or Array API data term, full batches for BLAS).
     """
     n = problem.n_samples
     order = epoch_order(n, plan.batch_size, plan.shuffle, plan.rng)
-    result = None if compiled is None else compiled(st, order)
-    if result is not None:
-        total, bad = result
-        if bad is not None:
-            _diverged(epoch, bad, plan)
-        return total / problem.sample_weight.sum()
     total = 0.0
     for idx in batches(n, plan.batch_size, order):
         total += _update(problem, plan, st, idx, epoch)
@@ -276,28 +268,44 @@ def run_epoch(problem, plan, st, epoch, compiled=None):
 
 
 class Stopper:
-    """sklearn's no-improvement counter on the objective or the validation score."""
+    """sklearn's no-improvement counter on the objective or the validation score
+    (``_kernels.stop_update``, which the compiled fit runs too)."""
 
     def __init__(self, plan, start_best, unit=1.0):
         self.plan = plan
-        self.best = start_best
-        self.count = 0
-        self.unit = unit  # tol is relative to this (the starting objective)
+        tol = -1.0 if plan.tol is None else max(plan.tol * unit, 0.0)
+        self.state = np.array([start_best, 0.0, tol])
 
     def update(self, value, higher_is_better):
-        tol = None if self.plan.tol is None else self.plan.tol * self.unit
-        sign = 1.0 if higher_is_better else -1.0
-        improved_enough = tol is None or sign * (value - self.best) > tol
-        if tol is not None:
-            self.count = 0 if improved_enough else self.count + 1
-        better = sign * (value - self.best) > 0
-        if better:
-            self.best = value
-        return better
+        return bool(_kernels.stop_update(self.state, float(value),
+                                         1.0 if higher_is_better else -1.0))
+
+    @property
+    def count(self):
+        return int(self.state[1])
 
     @property
     def plateau(self):
-        return self.count >= self.plan.n_iter_no_change
+        return self.state[1] >= self.plan.n_iter_no_change
+
+    def restart(self):
+        self.state[1] = 0.0
+
+
+def _run_array(plan, problem, epochs, limit, stopper_in_kernel):
+    run = np.zeros(8)
+    run[_kernels.RUN_EPOCHS], run[_kernels.RUN_WEIGHT] = epochs, problem.sample_weight.sum()
+    run[_kernels.RUN_LIMIT], run[_kernels.RUN_STOPPER] = limit, stopper_in_kernel
+    run[_kernels.RUN_PATIENCE] = plan.n_iter_no_change
+    return run
+
+
+def _compiled_fit(problem, plan, st):
+    """The compiled runner of this fit, or ``None`` (the Python loop runs)."""
+    compiled = _kernels.epoch_runner(problem, plan, st.precond)
+    if compiled is None or not compiled.can_shuffle(plan.rng):
+        return None
+    return compiled
 
 
 def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL_FACTOR):
@@ -309,20 +317,62 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
     judged on the parameters the fit exposes. ``tol`` on the objective is relative
     to ``reference_objective`` (the objective where this call started, at most
     that of the zero model): stopping means converged, whatever the units.
+
+    With the compiled engine and nothing for Python to do between epochs (no
+    verbose lines, no validation score, a compiled schedule) the whole fit is one
+    ``_kernels._fit`` call; else this loop runs the epochs one at a time.
     """
     higher = plan.score is not None
     floor = np.finfo(np.float64).tiny  # a unit-free floor: tiny targets diverge alike
     stopper = Stopper(plan, -np.inf if higher else np.inf,
                       1.0 if higher else max(reference_objective, floor))
-    best_theta, converged, epoch = None, False, 0
     limit = DIVERGENCE_FACTOR * max(reference_objective, floor)
-    compiled = _kernels.epoch_runner(problem, plan, st.precond)
+    compiled = _compiled_fit(problem, plan, st)
+    whole = (compiled is not None and not higher and not plan.verbose
+             and type(plan.schedule).compiled())
+    if whole:
+        curve = np.zeros(max_epochs)
+        run = _run_array(plan, problem, max_epochs, limit, 1.0)
+        epoch, status, bad = compiled.run(st, max_epochs, plan.rng, run, stopper.state, curve)
+        if status == _kernels.STATUS_DIVERGED:
+            _diverged(epoch, bad, plan)
+        st.loss_curve.extend(curve[:epoch].tolist())
+        best_theta, converged = None, status == _kernels.STATUS_CONVERGED
+    else:
+        epoch, best_theta, converged = _epochs(problem, plan, st, max_epochs, stopper, limit,
+                                               compiled)
+    if best_theta is None:
+        best_theta = st.coefficients(problem.penalty)
+    limit = final_factor * max(reference_objective, floor)
+    _check_final(problem, plan, st.precond, st.theta, epoch, limit)  # the live iterate
+    if not np.array_equal(best_theta, st.theta):  # and the exposed point, where it differs
+        _check_final(problem, plan, st.precond, best_theta, epoch, limit)
+    if plan.score is None and _rising(st.loss_curve, plan.n_iter_no_change, reference_objective):
+        _diverged(epoch, st.loss_curve[-1], plan)
+    if not converged and plan.tol is not None and max_epochs > 1:
+        warn(f"Maximum number of iterations ({max_epochs}) reached and the optimization "
+             "hasn't converged yet; consider increasing max_iter.", ConvergenceWarning)
+    return epoch, best_theta
+
+
+def _epochs(problem, plan, st, max_epochs, stopper, limit, compiled):
+    """The epochs one at a time: ``(epochs run, best early-stopping point, converged)``."""
+    higher = plan.score is not None
+    best_theta, converged, epoch = None, False, 0
+    curve = np.zeros(1)
     for epoch in range(1, max_epochs + 1):
         start = time.perf_counter()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            obj = run_epoch(problem, plan, st, epoch, compiled)
-        if not np.isfinite(obj) or obj > limit:
-            _diverged(epoch, obj, plan)
+        if compiled is not None:
+            run = _run_array(plan, problem, 1, limit, 0.0)
+            _, status, bad = compiled.run(st, 1, plan.rng, run, stopper.state, curve)
+            if status == _kernels.STATUS_DIVERGED:
+                _diverged(epoch, bad, plan)
+            obj = curve[0]
+        else:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                obj = run_epoch(problem, plan, st, epoch)
+            if not obj <= limit:  # NaN or beyond: as _kernels._fit judges it
+                _diverged(epoch, obj, plan)
         st.loss_curve.append(float(obj))
         value = obj
         if higher:
@@ -336,18 +386,9 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
             if new_rate is None:
                 converged = True
                 break
-            st.eta_base, stopper.count = new_rate, 0
-    if best_theta is None:
-        best_theta = st.coefficients(problem.penalty)
-    limit = final_factor * max(reference_objective, floor)
-    for point in (st.theta, best_theta):  # the live iterate and the exposed point
-        _check_final(problem, plan, st.precond, point, epoch, limit)
-    if plan.score is None and _rising(st.loss_curve, plan.n_iter_no_change, reference_objective):
-        _diverged(epoch, st.loss_curve[-1], plan)
-    if not converged and plan.tol is not None and max_epochs > 1:
-        warn(f"Maximum number of iterations ({max_epochs}) reached and the optimization "
-             "hasn't converged yet; consider increasing max_iter.", ConvergenceWarning)
-    return epoch, best_theta
+            st.eta_base = new_rate
+            stopper.restart()
+    return epoch, best_theta, converged
 
 
 def _rising(curve, patience, reference):

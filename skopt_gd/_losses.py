@@ -11,71 +11,111 @@ Each loss also states how it scales, for the preconditioner (``_precondition.py`
 ``curvature``, a bound on its second derivative in the prediction.
 """
 
+import math
+
 import numpy as np
-from scipy.special import expit, logsumexp, softmax
+from scipy.special import expit, softmax
+
+from ._jit import Compiled, driver, hook
 
 
-def log1pexp(z):
-    """Stable ``log(1 + exp(z))``."""
-    return np.logaddexp(0.0, z)
+@hook
+def row(h, R, Y, r, i, share):
+    """Loss of row ``i`` at raw predictions ``R[r]``; ``R[r]`` becomes its gradient
+    w.r.t. the raw predictions times ``share`` (the owner's ``row``)."""
 
 
-class SquaredError:
+@driver
+def _rows(h, R, Y, values, share):
+    for i in range(R.shape[0]):
+        values[i] = row(h, R, Y, i, i, share)
+
+
+class Loss(Compiled):
+    """Base: the formula is the static ``row``; ``value`` / ``gradient`` run it."""
+
+    _hyper_names = ()
+
+    def _run(self, raw, y):
+        R = np.array(raw, dtype=np.float64, order="C", ndmin=2)
+        values = np.empty(R.shape[0])
+        _rows(self.hyper(), R, np.ascontiguousarray(y, dtype=np.float64), values, 1.0)
+        return values, R
+
+    def value(self, raw, y):
+        """Per-sample loss, shape ``(n,)``."""
+        return self._run(raw, y)[0]
+
+    def gradient(self, raw, y):
+        """Gradient w.r.t. the raw predictions, shape ``(n, k)``."""
+        return self._run(raw, y)[1].astype(np.asarray(raw).dtype, copy=False)
+
+
+class SquaredError(Loss):
     """``0.5 (y - raw)^2`` summed over outputs."""
 
     degree, curvature = 2, 1.0
 
-    def value(self, raw, y):
-        r = raw - y
-        return 0.5 * np.einsum("ij,ij->i", r, r)
+    @staticmethod
+    def row(h, R, Y, r, i, share):
+        v = 0.0
+        for c in range(Y.shape[1]):
+            e = R[r, c] - Y[i, c]
+            v += 0.5 * e * e
+            R[r, c] = e * share
+        return v
 
-    def gradient(self, raw, y):
-        return raw - y
 
-
-class Huber:
+class Huber(Loss):
     """Quadratic for ``|r| <= epsilon``, linear beyond (``epsilon |r| - epsilon^2 / 2``)."""
 
     degree, curvature = 2, 1.0
+    _hyper_names = ("epsilon",)
 
     def __init__(self, epsilon):
         self.epsilon = epsilon
 
-    def value(self, raw, y):
-        a = np.abs(raw - y)
-        e = self.epsilon
-        return np.where(a <= e, 0.5 * a * a, e * a - 0.5 * e * e).sum(axis=1)
+    @staticmethod
+    def row(h, R, Y, r, i, share):
+        v, eps = 0.0, h.epsilon
+        for c in range(Y.shape[1]):
+            e = R[r, c] - Y[i, c]
+            v += 0.5 * e * e if abs(e) <= eps else eps * abs(e) - 0.5 * eps * eps
+            R[r, c] = min(max(e, -eps), eps) * share
+        return v
 
-    def gradient(self, raw, y):
-        return np.clip(raw - y, -self.epsilon, self.epsilon)
 
-
-class EpsilonInsensitive:
+class EpsilonInsensitive(Loss):
     """``max(0, |y - raw| - epsilon)`` summed over outputs."""
 
     degree, curvature = 1, 1.0  # not smooth: 1 scales the columns like squared error
+    _hyper_names = ("epsilon",)
 
     def __init__(self, epsilon):
         self.epsilon = epsilon
 
-    def value(self, raw, y):
-        return np.maximum(np.abs(raw - y) - self.epsilon, 0.0).sum(axis=1)
+    @staticmethod
+    def row(h, R, Y, r, i, share):
+        v, eps = 0.0, h.epsilon
+        for c in range(Y.shape[1]):
+            e = R[r, c] - Y[i, c]
+            v += max(abs(e) - eps, 0.0)
+            R[r, c] = ((1.0 if e > 0 else -1.0) if abs(e) > eps else 0.0) * share
+        return v
 
-    def gradient(self, raw, y):
-        r = raw - y
-        return np.where(np.abs(r) > self.epsilon, np.sign(r), 0.0).astype(raw.dtype)
 
-
-class BinaryLogLoss:
-    """Binary cross-entropy with a sigmoid link; ``y`` in {0, 1}, shape ``(n, 1)``."""
+class BinaryLogLoss(Loss):
+    """Binary cross-entropy with a sigmoid link; ``y`` in {0, 1}, shape ``(n, 1)``:
+    ``log(1 + e^z) - y z``, gradient ``sigmoid(z) - y``, in forms stable for any ``z``."""
 
     degree, curvature = 0, 0.25
 
-    def value(self, raw, y):
-        return (log1pexp(raw) - y * raw)[:, 0]
-
-    def gradient(self, raw, y):
-        return expit(raw) - y
+    @staticmethod
+    def row(h, R, Y, r, i, share):
+        z = R[r, 0]
+        ez = math.exp(-abs(z))
+        R[r, 0] = ((1.0 / (1.0 + ez) if z >= 0 else ez / (1.0 + ez)) - Y[i, 0]) * share
+        return max(z, 0.0) + math.log1p(ez) - Y[i, 0] * z
 
     @staticmethod
     def proba(raw):
@@ -83,16 +123,26 @@ class BinaryLogLoss:
         return np.column_stack([1.0 - p, p])
 
 
-class MultinomialLogLoss:
-    """Softmax cross-entropy; ``y`` is one-hot, shape ``(n, n_classes)``."""
+class MultinomialLogLoss(Loss):
+    """Softmax cross-entropy ``logsumexp(z) - z.y``, gradient ``softmax(z) - y``;
+    ``y`` is one-hot, shape ``(n, n_classes)``."""
 
     degree, curvature = 0, 0.25
 
-    def value(self, raw, y):
-        return logsumexp(raw, axis=1) - np.einsum("ij,ij->i", raw, y)
-
-    def gradient(self, raw, y):
-        return softmax(raw, axis=1) - y
+    @staticmethod
+    def row(h, R, Y, r, i, share):
+        k = Y.shape[1]
+        m = R[r, 0]
+        for c in range(1, k):
+            m = max(m, R[r, c])
+        se = 0.0
+        for c in range(k):
+            se += math.exp(R[r, c] - m)
+        v = m + math.log(se)
+        for c in range(k):
+            v -= R[r, c] * Y[i, c]
+            R[r, c] = (math.exp(R[r, c] - m) / se - Y[i, c]) * share
+        return v
 
     @staticmethod
     def proba(raw):

@@ -9,13 +9,22 @@ intercept row of the packed parameter array.
 
 import numpy as np
 
+from ._jit import driver, shrink
+
 L1_RATIOS = {None: 0.0, "l2": 0.0, "l1": 1.0}
 
 
+@driver
+def _shrink_all(w, threshold):
+    for j in range(w.shape[0]):
+        w[j] = shrink(w[j], threshold[j])
+
+
 def soft_threshold(w, threshold):
-    """``sign(w) max(|w| - threshold, 0)``, elementwise, in place."""
-    shrunk = np.maximum(np.abs(w) - threshold, 0.0)
-    np.copysign(shrunk, w, out=w)
+    """``sign(w) max(|w| - threshold, 0)`` (``_jit.shrink``), elementwise, in place."""
+    flat = w.reshape(-1)  # a view: w is a C-ordered block of the parameters
+    _shrink_all(flat, np.broadcast_to(np.asarray(threshold, np.float64), w.shape)
+                .astype(np.float64).reshape(-1))
     return w
 
 
@@ -50,7 +59,10 @@ class ElasticNet:
     def prox(self, theta, eta, scale):
         """Proximal step of the L1 part with step ``eta * scale`` (per coordinate)."""
         if self.l1:
-            if not np.isscalar(scale):
+            scale = np.asarray(scale, dtype=np.float64)
+            if scale.size == theta.size:
+                scale = scale.reshape(theta.shape)
+            if scale.ndim and scale.shape[0] == theta.shape[0]:
                 scale = scale[: self.n_coef]
             soft_threshold(theta[: self.n_coef], eta * self.l1 * scale)
         return theta

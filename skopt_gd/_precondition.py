@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ._jit import driver, kernel
+
 FULL_MAX_FEATURES = 256
 """Dense problems with at most this many features (and at most four times the batch
 size) are whitened in full; larger ones get the diagonal (Jacobi) scaling."""
@@ -53,6 +55,66 @@ CLIP = 1e-10
 """Directions of eigenvalue below ``CLIP * largest`` (collinear columns, fewer rows than
 columns) are left out of the whitening, as ``lstsq``'s ``rcond`` leaves them out: the
 data do not determine them, and the fit keeps them at zero (its start)."""
+
+
+@kernel
+def _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
+    """``out = theta'`` of ``phi`` (``_precondition.Preconditioner.forward``): ``w' = M v``
+    (``Mf`` full, ``pmode == 2``; ``md`` diagonal), ``b' = c - shift . w'``."""
+    nc = d * k
+    if pmode == 2:
+        for i in range(d):
+            for c in range(k):
+                out[i * k + c] = 0.0
+            for j in range(d):
+                m = Mf[i, j]
+                for c in range(k):
+                    out[i * k + c] += m * phi[j * k + c]
+    else:
+        for j in range(d):
+            for c in range(k):
+                out[j * k + c] = md[j] * phi[j * k + c]
+    if fit_intercept:
+        for c in range(k):
+            acc = phi[nc + c]
+            for j in range(shift.shape[0]):
+                acc -= shift[j] * out[j * k + c]
+            out[nc + c] = acc
+
+
+@kernel
+def _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
+    """``grad`` (in theta') becomes the gradient in phi: ``M^T (g_w - shift g_b)``
+    (``Preconditioner.pullback``); the intercept entries stay."""
+    nc = d * k
+    for j in range(d):
+        for c in range(k):
+            g = grad[j * k + c]
+            if fit_intercept and shift.shape[0]:
+                g -= shift[j] * grad[nc + c]
+            tmp[j * k + c] = g
+    if pmode == 2:
+        for i in range(nc):
+            grad[i] = 0.0
+        for j in range(d):
+            for i in range(d):
+                m = Mf[j, i]
+                for c in range(k):
+                    grad[i * k + c] += m * tmp[j * k + c]
+    else:
+        for j in range(d):
+            for c in range(k):
+                grad[j * k + c] = md[j] * tmp[j * k + c]
+
+
+@driver
+def _forward_all(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
+    _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept)
+
+
+@driver
+def _pullback_all(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
+    _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept)
 
 
 @dataclass
@@ -83,27 +145,34 @@ class Preconditioner:
             return 1.0
         return np.append(np.abs(self.M), [1.0] * self.fit_intercept)[:, None]
 
+    def kernel_args(self):
+        """``(pmode, Mf, md, shift)`` of ``_forward`` / ``_pullback``: 0 identity, 1 diagonal
+        (``md``), 2 full (``Mf``); ``shift`` empty without centring."""
+        pmode = {None: 0, "diag": 1, "full": 2}[self.mode]
+        Mf = np.ascontiguousarray(self.M, np.float64) if pmode == 2 else np.zeros((0, 0))
+        md = np.ascontiguousarray(self.M, np.float64) if pmode == 1 else np.zeros(0)
+        shift = (np.ascontiguousarray(self.shift, np.float64)
+                 if (self.shift is not None and self.fit_intercept) else np.zeros(0))
+        return pmode, Mf, md, shift
+
     def forward(self, phi):
-        """``theta'`` of ``phi`` (``phi`` itself for the identity)."""
+        """``theta'`` of ``phi`` (``phi`` itself for the identity; ``_forward``)."""
         if self.mode is None:
             return phi
-        d = self.n_features
-        out = np.empty_like(phi)
-        out[:d] = self.M @ phi[:d] if self.mode == "full" else self.M[:, None] * phi[:d]
-        if self.fit_intercept:
-            out[d] = phi[d] - (self.shift @ out[:d] if self.shift is not None else 0.0)
-        return out
+        flat = np.ascontiguousarray(phi, dtype=np.float64).reshape(-1)
+        out = np.empty_like(flat)
+        _forward_all(*self.kernel_args(), flat, out, self.n_features, phi.shape[1],
+                     self.fit_intercept)
+        return out.reshape(phi.shape).astype(phi.dtype, copy=False)
 
     def pullback(self, grad):
-        """Gradient in ``phi`` of a gradient ``grad`` in ``theta'`` (in place where possible)."""
+        """Gradient in ``phi`` of a gradient ``grad`` in ``theta'`` (``_pullback``)."""
         if self.mode is None:
             return grad
-        d = self.n_features
-        g = grad[:d]
-        if self.shift is not None and self.fit_intercept:
-            g = g - self.shift[:, None] * grad[d]
-        grad[:d] = self.M.T @ g if self.mode == "full" else self.M[:, None] * g
-        return grad
+        flat = np.ascontiguousarray(grad, dtype=np.float64).reshape(-1).copy()
+        _pullback_all(*self.kernel_args(), flat, np.empty_like(flat), self.n_features,
+                      grad.shape[1], self.fit_intercept)
+        return flat.reshape(grad.shape).astype(grad.dtype, copy=False)
 
     def to_original(self, phi):
         """The user's ``theta`` (coefficient rows, then the intercept) of ``phi``."""
@@ -259,6 +328,15 @@ def _phi_rows(pre, Xs):
     return B @ pre.M if pre.mode == "full" else B * pre.M
 
 
+def _top_eigenvalue(Z, weights, total, pre, curvature, l2, pen):
+    """Largest eigenvalue of the Hessian bound of ``lipschitz`` from its (d+1)^2 matrix."""
+    A = np.column_stack([Z, np.full(Z.shape[0], float(pre.fit_intercept))])
+    H = curvature * (A * weights[:, None]).T @ A / total
+    d = Z.shape[1]
+    H[:d, :d] += l2 * (pre.M.T @ pre.M if pre.mode == "full" else np.diag(pen))
+    return float(np.linalg.eigvalsh((H + H.T) / 2)[-1])
+
+
 def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iterations=30):
     r"""Smoothness of a batch gradient of the objective in phi (for ``eta0="auto"``).
 
@@ -275,6 +353,9 @@ def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iteratio
         np.sum(pre.M**2, axis=0) if pre.mode == "full" else pre.M**2)
     u = np.linspace(1.0, 2.0, X.shape[1] + 1)
     top = 0.0
+    if not sp.issparse(Z) and Z.shape[1] <= FULL_MAX_FEATURES:  # few columns: exactly
+        top = _top_eigenvalue(Z, weights, total, pre, curvature, l2, pen)
+        iterations = 0
     for _ in range(iterations):
         u /= np.linalg.norm(u)
         raw = np.asarray(Z @ u[:-1]).ravel() + (u[-1] if pre.fit_intercept else 0.0)

@@ -20,11 +20,12 @@ Examples
 0.05
 """
 
-import math
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.utils._param_validation import Interval
 
+from ._jit import Compiled, driver, hook
 from ._params import ParamObject
 
 __all__ = [
@@ -36,10 +37,53 @@ _positive = Interval(Real, 0, None, closed="neither")
 _steps = [Interval(Integral, 1, None, closed="left"), None]
 
 
-class Schedule(ParamObject):
-    """Base class of learning-rate schedules."""
+@hook
+def lr(h, t, eta0):
+    """Learning rate of update ``t`` for base rate ``eta0`` (the owner's ``lr``)."""
+
+
+@hook
+def plateau(h, eta0):
+    """New base rate after a plateau, or -1 to stop (the owner's ``plateau``)."""
+
+
+@driver
+def _rates(h, t0, eta0, out):
+    for q in range(out.shape[0]):
+        out[q] = lr(h, t0 + q, eta0)
+
+
+class Schedule(Compiled, ParamObject):
+    """Base class of learning-rate schedules.
+
+    The formula is the static ``lr(h, t, eta0)`` (numba's subset of Python, numpy
+    functions so that it also takes an array of ``t``); ``rate`` and the compiled
+    engine both run it.
+    """
 
     _parameter_constraints: dict = {}
+
+    @staticmethod
+    def lr(h, t, eta0):
+        return eta0 + 0.0 * t
+
+    @staticmethod
+    def plateau(h, eta0):
+        return -1.0
+
+    @classmethod
+    def compiled(cls):
+        """Whether the engine can run this schedule (its ``rate`` and ``on_plateau``
+        are the base's, built from the static ``lr`` / ``plateau``)."""
+        return cls.rate is Schedule.rate and cls.on_plateau is Schedule.on_plateau
+
+    def rates(self, t0, count, eta0):
+        """Rates of updates ``t0 .. t0 + count - 1`` as a float64 array (compiled)."""
+        if not type(self).compiled():  # a user schedule written in Python
+            return np.array([self.rate(t, eta0) for t in range(t0, t0 + count)], np.float64)
+        out = np.empty(count)
+        _rates(self.hyper(), t0, float(eta0), out)
+        return out
 
     def validate(self):
         """Check the hyperparameters; raise ``ValueError`` naming the bad one."""
@@ -47,11 +91,13 @@ class Schedule(ParamObject):
 
     def rate(self, t, eta0):
         """Learning rate of update ``t`` (1-based) for base rate ``eta0``."""
-        return eta0
+        value = self.lr(self.hyper(), t, eta0)
+        return float(value) if np.ndim(value) == 0 else value
 
     def on_plateau(self, eta0):
         """New base rate after a plateau, or ``None`` to stop training."""
-        return None
+        reduced = self.plateau(self.hyper(), float(eta0))
+        return None if reduced < 0 else reduced
 
     def bind(self, context):
         """Return a copy with ``None`` parameters resolved from ``context``.
@@ -101,8 +147,9 @@ class InvScaling(Schedule):
     def __init__(self, power_t=0.25):
         self.power_t = power_t
 
-    def rate(self, t, eta0):
-        return eta0 / t**self.power_t
+    @staticmethod
+    def lr(h, t, eta0):
+        return eta0 / t ** h.power_t
 
 
 class Optimal(Schedule):
@@ -134,8 +181,9 @@ class Optimal(Schedule):
         self.alpha = alpha
         self.t0 = t0
 
-    def rate(self, t, eta0):
-        return 1.0 / (self.alpha * (self.t0 + t))
+    @staticmethod
+    def lr(h, t, eta0):
+        return 1.0 / (h.alpha * (h.t0 + t))
 
     def _defaults(self):
         return {"alpha": lambda c: c["alpha"], "t0": lambda c: c["t0"]}
@@ -182,9 +230,10 @@ class Adaptive(Schedule):
         self.factor = factor
         self.min_lr = min_lr
 
-    def on_plateau(self, eta0):
-        reduced = eta0 * self.factor
-        return None if reduced < self.min_lr else reduced
+    @staticmethod
+    def plateau(h, eta0):
+        reduced = eta0 * h.factor
+        return -1.0 if reduced < h.min_lr else reduced
 
 
 class Exponential(Schedule):
@@ -212,8 +261,9 @@ class Exponential(Schedule):
         self.gamma = gamma
         self.decay_steps = decay_steps
 
-    def rate(self, t, eta0):
-        return eta0 * self.gamma ** ((t - 1) / self.decay_steps)
+    @staticmethod
+    def lr(h, t, eta0):
+        return eta0 * h.gamma ** ((t - 1) / h.decay_steps)
 
     def _defaults(self):
         return {"decay_steps": lambda c: c["updates_per_epoch"]}
@@ -244,8 +294,9 @@ class Step(Schedule):
         self.gamma = gamma
         self.step_size = step_size
 
-    def rate(self, t, eta0):
-        return eta0 * self.gamma ** ((t - 1) // self.step_size)
+    @staticmethod
+    def lr(h, t, eta0):
+        return eta0 * h.gamma ** ((t - 1) // h.step_size)
 
     def _defaults(self):
         return {"step_size": lambda c: 10 * c["updates_per_epoch"]}
@@ -280,9 +331,10 @@ class Cosine(Schedule):
         self.T_max = T_max
         self.eta_min = eta_min
 
-    def rate(self, t, eta0):
-        frac = min(t - 1, self.T_max) / self.T_max
-        return self.eta_min + (eta0 - self.eta_min) * (1.0 + math.cos(math.pi * frac)) / 2.0
+    @staticmethod
+    def lr(h, t, eta0):
+        frac = np.minimum(t - 1, h.T_max) / h.T_max
+        return h.eta_min + (eta0 - h.eta_min) * (1.0 + np.cos(np.pi * frac)) / 2.0
 
     def _defaults(self):
         return {"T_max": lambda c: c["updates_per_epoch"] * c["max_iter"]}

@@ -58,13 +58,13 @@ def classification(kind="dense", classes=2, seed=1):
 def fit_both(est, X, y, monkeypatch, sample_weight=None, expect_kernel=True, **fit_kw):
     """Fit clones with and without kernels; check the compiled path ran (or not)."""
     calls = []
-    run = _kernels.CompiledEpochs._run
+    run = _kernels.CompiledEpochs.run
 
-    def spy(self, st, order):
+    def spy(self, *args):
         calls.append(self.scaled)
-        return run(self, st, order)
+        return run(self, *args)
 
-    monkeypatch.setattr(_kernels.CompiledEpochs, "_run", spy)
+    monkeypatch.setattr(_kernels.CompiledEpochs, "run", spy)
     fitted = []
     for enabled in (True, False):
         monkeypatch.setattr(_kernels, "ENABLED", enabled)
