@@ -40,6 +40,7 @@ import numba
 from numba.core import types
 from numba.extending import overload
 
+_INNER = dict(nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
 _FLAGS = dict(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
 
 
@@ -62,39 +63,110 @@ def parallel(func):
     return numba.njit(parallel=True, _nrt=False, **_FLAGS)(func)
 
 
-# ---- type-based dispatch ---------------------------------------------------------
-_OWNERS = {}  # hyperparameter tuple type -> the class whose static methods implement hooks
+# ---- dispatch ---------------------------------------------------------------------
+_OWNERS = {}  # each class's own hyperparameter tuple type -> the class
+_PACKED = []  # the package's own classes, in definition order: ``kind`` is the index
+SLOTS = 12
+"""Hyperparameter slots of :data:`Packed` (the most any class of the package has)."""
+
+Packed = namedtuple("Packed", ("kind",) + tuple(f"p{i}" for i in range(SLOTS)))
+"""The engine's argument for any of the package's own components: ``kind`` (which
+class, as a float) and its hyperparameters in order, zero-padded. One type for all
+of them, so a kernel is compiled once for every optimizer, schedule and loss of
+the package instead of once per class (measured: 6-25 s per extra class)."""
 
 
 def hook(prototype):
-    """Declare a generic function whose first argument's type picks the implementation.
+    """Declare a generic function whose first argument picks the implementation.
 
-    ``prototype``'s name is the static method looked up on the owner class of the
-    first argument (a :class:`Compiled` hyperparameter tuple); its signature is
-    the one every implementation has. Called from Python it is the prototype,
-    which does nothing: Python code calls the owner's method directly.
+    ``prototype``'s name is the static method it calls. For a class's own
+    ``Hyper`` argument that is the class's method, compiled for that type; for a
+    :data:`Packed` argument it is a switch on ``kind`` over the package's classes
+    that define the method (:func:`_switch`). Called from Python it does nothing:
+    Python code calls the owner's method directly.
     """
     name = prototype.__name__
-    params = ", ".join(inspect.signature(prototype).parameters)
-    first = params.split(",")[0]
-    scope = {"_pick": _pick, "_name": name}
-    exec(f"def typer({params}):\n    return _pick({first}, _name)", scope)  # noqa: S102
-    overload(prototype)(scope["typer"])  # LLVM inlines it; numba IR inlining warns
+    _overload(prototype, lambda h: _pick(h, name, lambda cls: getattr(cls, name)))
     return prototype
 
 
-def _pick(h, name):
-    if isinstance(h, types.BaseNamedTuple) and h.instance_class in _OWNERS:
-        return getattr(_OWNERS[h.instance_class], name)
-    return None
+def switched(over):
+    """Compile ``func(h, ...)`` once per class instead of switching inside it.
+
+    A loop that calls a hook per coordinate or per row would branch on ``kind``
+    at every call; ``switched`` moves the branch outside: called with
+    :data:`Packed`, the decorated function switches once over the package's
+    classes that define ``over`` and runs ``func`` compiled for that class's
+    ``Hyper`` (where the hooks inside resolve statically and inline).
+    """
+    def decorate(func):
+        inner = numba.njit(**_INNER)(func)
+        _overload(func, lambda h: _pick(h, over, lambda cls: inner))
+        return func
+    return decorate
+
+
+def _overload(prototype, pick):
+    params = ", ".join(inspect.signature(prototype).parameters)
+    first = params.split(",")[0]
+    scope = {"_pick": pick}
+    exec(f"def typer({params}):\n    return _pick({first})", scope)  # noqa: S102
+    overload(prototype)(scope["typer"])
+
+
+def _pick(h, over, target):
+    """The implementation for an ``h`` of numba type ``h``: ``target(cls)`` of its class,
+    or for :data:`Packed` the switch over the classes defining ``over``."""
+    if not isinstance(h, types.BaseNamedTuple):
+        return None
+    if h.instance_class is Packed:
+        return _switch(over, target)
+    cls = _OWNERS.get(h.instance_class)
+    return None if cls is None else target(cls)
+
+
+_JITTED = {}
+
+
+def _jitted(func):
+    """``func`` compiled (one dispatcher per function, made once)."""
+    if hasattr(func, "py_func"):
+        return func
+    if func not in _JITTED:
+        _JITTED[func] = numba.njit(**_INNER)(func)
+    return _JITTED[func]
+
+
+def _switch(over, target):
+    """``if h.kind == k: return target(cls_k)(cls_k.Hyper(slots...), ...)`` for each of
+    the package's classes defining ``over``; the last one is the fall-through."""
+    owners = [(kind, cls) for kind, cls in enumerate(_PACKED) if hasattr(cls, over)]
+    params = list(inspect.signature(getattr(owners[0][1], over)).parameters)
+    if target(owners[0][1]) is not getattr(owners[0][1], over):  # a switched function
+        params = list(inspect.signature(target(owners[0][1]).py_func).parameters)
+    rest = ", ".join(params[1:])
+    scope, lines = {}, [f"def switch({', '.join(params)}):"]
+    for n, (kind, cls) in enumerate(owners):
+        scope[f"f{kind}"] = _jitted(target(cls))
+        scope[f"H{kind}"] = cls.Hyper
+        slots = ", ".join(f"{params[0]}[{1 + i}]" for i in range(len(cls.Hyper._fields)))
+        call = f"return f{kind}(H{kind}({slots}), {rest})"
+        last = n == len(owners) - 1
+        lines.append(f"    {call}" if last else
+                     f"    if {params[0]}[0] == {kind}.0:\n        {call}")
+    exec("\n".join(lines), scope)  # noqa: S102
+    return scope["switch"]
 
 
 class Compiled:
     """Mixin of a class whose formulas are compiled static methods.
 
     Each subclass gets ``Hyper``, a named tuple type of its own with one float
-    field per constructor parameter (booleans as 0/1, so a grid over them does
-    not multiply the specialisations); ``hyper()`` packs the current values.
+    field per constructor parameter (booleans as 0/1); ``hyper()`` packs the
+    current values into it, the view its static methods read. ``packed()`` is
+    what the engine takes: for the package's own classes the one shared
+    :data:`Packed` type, for a subclass defined elsewhere its own ``Hyper``
+    (compiled for that class alone, not part of the package's cached kernels).
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -106,6 +178,12 @@ class Compiled:
         hyper.__module__ = cls.__module__
         cls.Hyper = hyper
         _OWNERS[hyper] = cls
+        cls._kind = None
+        if cls.__module__.split(".")[0] == __name__.split(".")[0]:
+            if len(hyper._fields) > SLOTS:
+                raise TypeError(f"{cls.__name__} has more than {SLOTS} hyperparameters")
+            cls._kind = len(_PACKED)
+            _PACKED.append(cls)
 
     def hyper(self):
         """The hyperparameters as this class's ``Hyper`` tuple of floats."""
@@ -113,6 +191,14 @@ class Compiled:
         if names == ("none",):
             return self.Hyper(0.0)
         return self.Hyper(*(float(getattr(self, name)) for name in names))
+
+    def packed(self):
+        """The hyperparameters as the compiled engine takes them (see the class doc)."""
+        kind = type(self)._kind
+        if kind is None:
+            return self.hyper()
+        values = tuple(self.hyper())
+        return Packed(float(kind), *values, *(0.0,) * (SLOTS - len(values)))
 
 
 # ---- shared scalar math -------------------------------------------------------------

@@ -27,7 +27,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ._jit import kernel, parallel, shrink
+from ._jit import kernel, parallel, shrink, switched
 from ._losses import Loss, row
 from ._penalties import ElasticNet
 from ._precondition import _forward, _pullback
@@ -178,7 +178,7 @@ def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, 
             R[r, c] = scale * R[r, c] + (theta[nc + c] if fit_intercept else 0.0)
 
 
-@_jit(inline="always")
+@switched(over="row")
 def _loss_rows(lh, R, Y, sw, order, lo, hi, total):
     """Weighted loss sum of the rows (the loss's ``row``); ``R`` becomes the gradient
     w.r.t. the raw predictions times ``sw_i / total``."""
@@ -279,7 +279,7 @@ def _average(avg, theta, n_avg):
         avg[j] = theta[j] if n_avg == 1 else avg[j] + (theta[j] - avg[j]) / n_avg
 
 
-@_jit(inline="always")
+@switched(over="coord")
 def _apply(h, bufs, cst, grad, theta, eta, l1, l2, l1w, k, lo, hi, prox):
     """Update coordinates ``lo:hi``; returns their ``sum |w|`` and ``sum w^2`` afterwards.
     The L1 threshold of coordinate ``j`` is ``l1 * l1w[j // k]`` (the preconditioner's
@@ -329,7 +329,7 @@ def batch_divisor(n_rows, weight_mean, total):
     return n_rows * weight_mean if weight_mean > 0 else total
 
 
-@_jit(inline="always")
+@_jit
 def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale, nc,
            fit_intercept, lh, G, sbar):
     """Loss sum and weight total of rows ``order[lo:hi]`` at ``scale * theta``; their
@@ -343,7 +343,7 @@ def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale,
     return _loss_rows(lh, G, Y, sw, order, lo, hi, div), total
 
 
-@_jit(inline="always")
+@_jit
 def _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, theta, nc,
                  fit_intercept, lh, total, G, out, want_grad):
     """Loss sum of rows ``order[lo:hi]``; with ``want_grad`` their share of the mean
@@ -705,7 +705,7 @@ class CompiledEpochs:
     def __init__(self, problem, plan, precond):
         self.problem, self.plan = problem, plan
         self._precondition(precond, problem.X.shape[1])
-        self.hyper, self.lh = plan.optimizer.hyper(), problem.loss.hyper()
+        self.hyper, self.lh = plan.optimizer.packed(), problem.loss.packed()
         X, dtype = problem.X, problem.X.dtype
         self.Y = np.ascontiguousarray(problem.Y, dtype=dtype)
         self.sw = _weights(problem.sample_weight, dtype)
@@ -749,10 +749,10 @@ class CompiledEpochs:
         shuffle, key, keypos, state = self._order_source(rng)
         run[RUN_SHUFFLE] = shuffle
         if type(schedule).compiled():
-            sh, rates = schedule.hyper(), np.empty(updates)
+            sh, rates = schedule.packed(), np.empty(updates)
             run[RUN_RATES_GIVEN] = 0
         else:  # a Python schedule: its rates for this one epoch, in Python
-            sh, rates = Constant().hyper(), self.rates(st.t, updates, st.eta_base)
+            sh, rates = Constant().packed(), self.rates(st.t, updates, st.eta_base)
             run[RUN_RATES_GIVEN] = 1
         order = np.empty(n if shuffle else 0, dtype=np.int32)
         counters = np.array([st.t, st.samples_seen, st.n_avg, 0.0, 0.0, 0.0])
@@ -827,7 +827,7 @@ def full_value_and_grad(problem, theta, want_grad=True):
     with _parallel_launch() if threads > 1 else contextlib.nullcontext():
         kernel(Xd, *csr, sp.issparse(X), np.ascontiguousarray(problem.Y, dtype=dtype),
                _weights(sw, dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
-               problem.fit_intercept, problem.loss.hyper(), float(total),
+               problem.fit_intercept, problem.loss.packed(), float(total),
                block, np.zeros((threads, block, k)), values, partial, want_grad)
     grad = partial.sum(axis=0).reshape(theta.shape) if want_grad else None
     return float(values.sum()), total, grad

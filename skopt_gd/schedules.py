@@ -82,7 +82,7 @@ class Schedule(Compiled, ParamObject):
         if not type(self).compiled():  # a user schedule written in Python
             return np.array([self.rate(t, eta0) for t in range(t0, t0 + count)], np.float64)
         out = np.empty(count)
-        _rates(self.hyper(), t0, float(eta0), out)
+        _rates(self.packed(), t0, float(eta0), out)
         return out
 
     def validate(self):

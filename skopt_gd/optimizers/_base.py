@@ -114,7 +114,7 @@ class Optimizer(Compiled, ParamObject):
         advances ``state`` in place."""
         g = np.ascontiguousarray(grad, dtype=np.float64).reshape(-1)
         out = np.empty_like(g)
-        _run_step(self.hyper(), state["scalars"], state["buffers"], g, out, state["prox"], t)
+        _run_step(self.packed(), state["scalars"], state["buffers"], g, out, state["prox"], t)
         return out.reshape(np.shape(grad))
 
     def prox_scale(self, state, t):
