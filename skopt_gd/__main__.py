@@ -133,6 +133,12 @@ def main(argv=None):
     except SystemExit as exc:  # --help, --version, or an argparse error (status 2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
+        if args.command == "warmup":
+            from ._warmup import warmup
+
+            sys.stderr.write("skopt-gd: compiling the kernels (once per install) ...\n")
+            sys.stderr.write(f"skopt-gd: ready ({warmup():.1f} s)\n")
+            return 0
         return _compare(args, sys.stdout, sys.stderr)
     except UsageError as exc:
         sys.stderr.write(f"skopt-gd: error: {' '.join(str(exc).split())}\n")

@@ -121,10 +121,14 @@ def _jobs(text):
 
 
 def build_parser():
-    """The ``skopt-gd`` argument parser (one sub-command: ``compare``)."""
+    """The ``skopt-gd`` argument parser (sub-commands ``compare`` and ``warmup``)."""
     parser = _Parser(prog="skopt-gd", description="skopt_gd command line.")
     parser.add_argument("--version", action="version", version=f"skopt_gd {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="compare")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{compare,warmup}")
+    sub.add_parser("warmup", help="compile every kernel into numba's on-disk cache, so "
+                   "the first fit of a new process starts in about a second",
+                   description="Compile (or load) every compiled kernel of skopt_gd once. "
+                   "Worth running once after installing; takes about a minute.")
     cmd = sub.add_parser("compare", help="side-by-side comparison with the exact solvers",
                          description=DESCRIPTION, epilog=EPILOG,
                          formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -100,8 +100,7 @@ def switched(over):
     ``Hyper`` (where the hooks inside resolve statically and inline).
     """
     def decorate(func):
-        inner = numba.njit(**_INNER)(func)
-        _overload(func, lambda h: _pick(h, over, lambda cls: inner))
+        _overload(func, lambda h: _pick(h, over, lambda cls: func))
         return func
     return decorate
 
@@ -125,7 +124,7 @@ def _pick(h, over, target):
     return None if cls is None else target(cls)
 
 
-_JITTED = {}
+_JITTED, _SWITCHES = {}, {}
 
 
 def _jitted(func):
@@ -141,9 +140,10 @@ def _switch(over, target):
     """``if h.kind == k: return target(cls_k)(cls_k.Hyper(slots...), ...)`` for each of
     the package's classes defining ``over``; the last one is the fall-through."""
     owners = [(kind, cls) for kind, cls in enumerate(_PACKED) if hasattr(cls, over)]
-    params = list(inspect.signature(getattr(owners[0][1], over)).parameters)
-    if target(owners[0][1]) is not getattr(owners[0][1], over):  # a switched function
-        params = list(inspect.signature(target(owners[0][1]).py_func).parameters)
+    key = (over,) + tuple(target(cls) for _, cls in owners)
+    if key in _SWITCHES:
+        return _SWITCHES[key]
+    params = list(inspect.signature(target(owners[0][1])).parameters)
     rest = ", ".join(params[1:])
     scope, lines = {}, [f"def switch({', '.join(params)}):"]
     for n, (kind, cls) in enumerate(owners):
@@ -155,6 +155,7 @@ def _switch(over, target):
         lines.append(f"    {call}" if last else
                      f"    if {params[0]}[0] == {kind}.0:\n        {call}")
     exec("\n".join(lines), scope)  # noqa: S102
+    _SWITCHES[key] = scope["switch"]
     return scope["switch"]
 
 

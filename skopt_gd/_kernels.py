@@ -738,7 +738,19 @@ class CompiledEpochs:
     def run(self, st, epochs, rng, run, stop, curve):
         """Run up to ``epochs`` epochs on ``st`` with ``_fit`` (``run``, ``stop`` and
         ``curve`` as it takes them; ``run[RUN_ETA]`` is read from and written back to
-        ``st.eta_base``); returns ``(epochs run, status, diverging value)``."""
+        ``st.eta_base``); returns ``(epochs run, status, diverging value)``, or ``None``
+        if the kernel cannot be compiled here (nothing has run: the numpy loop takes
+        over, and does for the rest of the process)."""
+        global ENABLED
+        try:
+            return self._run(st, epochs, rng, run, stop, curve)
+        except numba.core.errors.NumbaError as exc:  # typing fails before any update
+            ENABLED = False
+            warnings.warn("skopt_gd: compiled epochs disabled, using the numpy loop "
+                          f"({exc!r:.200})", RuntimeWarning, stacklevel=3)
+            return None
+
+    def _run(self, st, epochs, rng, run, stop, curve):
         pb, n, bs = self.problem, self.problem.n_samples, self.plan.batch_size
         if not st.theta.flags.c_contiguous:
             st.theta = np.ascontiguousarray(st.theta)

@@ -146,6 +146,9 @@ class Plan:
     verbose: int
     rng: np.random.RandomState
     score: object = None  # callable(theta) -> validation score, for early stopping
+    # callable(epoch, objective in user units, state) -> True to stop after this epoch
+    # (scikit-learn callbacks); the epochs then run one compiled call each
+    on_epoch: object = None
 
 
 @dataclass
@@ -329,16 +332,21 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
     limit = DIVERGENCE_FACTOR * max(reference_objective, floor)
     compiled = _compiled_fit(problem, plan, st)
     whole = (compiled is not None and not higher and not plan.verbose
-             and type(plan.schedule).compiled())
+             and plan.on_epoch is None and type(plan.schedule).compiled())
+    result = None
     if whole:
         curve = np.zeros(max_epochs)
         run = _run_array(plan, problem, max_epochs, limit, 1.0)
-        epoch, status, bad = compiled.run(st, max_epochs, plan.rng, run, stopper.state, curve)
+        result = compiled.run(st, max_epochs, plan.rng, run, stopper.state, curve)
+    if result is not None:
+        epoch, status, bad = result
         if status == _kernels.STATUS_DIVERGED:
             _diverged(epoch, bad, plan)
         st.loss_curve.extend(curve[:epoch].tolist())
         best_theta, converged = None, status == _kernels.STATUS_CONVERGED
     else:
+        if whole:  # the kernel could not be compiled: the numpy loop
+            compiled = None
         epoch, best_theta, converged = _epochs(problem, plan, st, max_epochs, stopper, limit,
                                                compiled)
     if best_theta is None:
@@ -362,11 +370,14 @@ def _epochs(problem, plan, st, max_epochs, stopper, limit, compiled):
     curve = np.zeros(1)
     for epoch in range(1, max_epochs + 1):
         start = time.perf_counter()
+        result = None
         if compiled is not None:
             run = _run_array(plan, problem, 1, limit, 0.0)
-            _, status, bad = compiled.run(st, 1, plan.rng, run, stopper.state, curve)
-            if status == _kernels.STATUS_DIVERGED:
-                _diverged(epoch, bad, plan)
+            result = compiled.run(st, 1, plan.rng, run, stopper.state, curve)
+            compiled = compiled if result is not None else None
+        if result is not None:
+            if result[1] == _kernels.STATUS_DIVERGED:
+                _diverged(epoch, result[2], plan)
             obj = curve[0]
         else:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -381,6 +392,10 @@ def _epochs(problem, plan, st, max_epochs, stopper, limit, compiled):
         if stopper.update(value, higher) and higher:
             best_theta = st.coefficients(problem.penalty)
         _report(plan, epoch, obj, st, time.perf_counter() - start)
+        if plan.on_epoch is not None and plan.on_epoch(
+                epoch, obj * st.precond.objective_scale, st):
+            converged = True  # stopped on request: not a convergence failure
+            break
         if stopper.plateau:
             new_rate = plan.schedule.on_plateau(st.eta_base)
             if new_rate is None:

@@ -508,7 +508,7 @@ def test_help_version_and_missing_command(capsys):
     assert capsys.readouterr().out.startswith("skopt_gd ")
     assert main([]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "required: compare" in err
+    assert err.count("\n") == 1 and "required: {compare,warmup}" in err
 
 
 # ---- as a process ------------------------------------------------------------------

@@ -68,15 +68,27 @@ def serial_searches():
 @pytest.mark.parametrize("backend", ["loky", "threading"])
 @pytest.mark.parametrize("kind", ["regressor", "classifier"])
 def test_parallel_grid_search_equals_serial(kind, backend, serial_searches):
+    """Same search in worker processes or threads: the same scores, ranks and model.
+
+    Scores and coefficients are compared to 1e-13, not bit for bit: a process that
+    compiled the kernels itself and one that loaded them from numba's cache were seen
+    to differ by one ulp in 2 of 36 cells (reassociated sums; issue 11 note)."""
     serial = serial_searches[kind]
     parallel = run_search(kind, backend, 2)
     for key in serial.cv_results_:
-        if key.startswith(("split", "mean_test", "std_test", "rank_test")):
+        if key.startswith(("split", "mean_test", "std_test")):
+            np.testing.assert_allclose(parallel.cv_results_[key], serial.cv_results_[key],
+                                       rtol=1e-13, atol=1e-15, err_msg=key)
+        elif key.startswith("rank_test"):
             assert_array_equal(parallel.cv_results_[key], serial.cv_results_[key], err_msg=key)
     assert parallel.best_params_ == serial.best_params_
-    for name in ("coef_", "intercept_", "n_iter_", "t_", "loss_curve_"):
+    for name in ("n_iter_", "t_"):
         assert_array_equal(getattr(parallel.best_estimator_, name),
                            getattr(serial.best_estimator_, name), err_msg=name)
+    for name in ("coef_", "intercept_", "loss_curve_"):
+        np.testing.assert_allclose(getattr(parallel.best_estimator_, name),
+                                   getattr(serial.best_estimator_, name), rtol=1e-13,
+                                   atol=1e-15, err_msg=name)
     # guard: the grid really distinguishes its candidates
     assert len(set(serial.cv_results_["mean_test_score"].round(12))) > 1
 
