@@ -55,6 +55,12 @@ _CV_CONSTRAINTS = {
     "refit": ["boolean"],
 }
 _CV_DEFAULTS = {"eps": 1e-3, "cv": None, "scoring": None, "n_jobs": None, "refit": True}
+#: defaults that differ from the base estimator's: a warm start only saves epochs when
+#: the stopping rule can stop soon after starting near the optimum. Full batch with a
+#: constant rate stops ``n_iter_no_change`` epochs after it stalls; the base's
+#: ``"adaptive"`` schedule needs ~90 epochs (a fifth of the rate per stall, down to
+#: 1e-6) wherever it starts, and mini-batches stall at a noise floor above the optimum.
+_PATH_DEFAULTS = {"batch_size": None, "learning_rate": "constant"}
 #: the penalties whose strength can be chosen (``None`` has no ``alpha``)
 _PENALTIES = StrOptions({"l2", "l1", "elasticnet"})
 
@@ -353,7 +359,7 @@ class SGDLinearRegressorCV(_PathCV, SGDLinearRegressor):
     _base = SGDLinearRegressor
     _default_scoring = "neg_mean_squared_error"
     _parameter_constraints = _cv_constraints(SGDLinearRegressor)
-    __init__ = _cv_init(SGDLinearRegressor, {"alphas": 100, "penalty": "l2"})
+    __init__ = _cv_init(SGDLinearRegressor, {"alphas": 100, "penalty": "l2", **_PATH_DEFAULTS})
 
     def _null_residual(self, Y, s):
         """Loss gradient of the best intercept-only model, per sample and output."""
@@ -365,7 +371,7 @@ class SGDLogisticClassifierCV(_PathCV, SGDLogisticClassifier):
     _base = SGDLogisticClassifier
     _default_scoring = "accuracy"
     _parameter_constraints = _cv_constraints(SGDLogisticClassifier)
-    __init__ = _cv_init(SGDLogisticClassifier, {"alphas": 10})
+    __init__ = _cv_init(SGDLogisticClassifier, {"alphas": 10, **_PATH_DEFAULTS})
 
     def _null_residual(self, Y, s):
         """``p - y`` of the intercept-only model: ``p`` the weighted class frequencies
