@@ -13,6 +13,7 @@ relative to its best (is a faster answer a worse one?).
 
     python benchmarks/cv.py            # 100,000 x 100
     python benchmarks/cv.py --quick    # 20,000 x 50
+    python benchmarks/cv.py --quick --base-defaults   # also the base's mini-batch settings
 """
 
 import argparse
@@ -25,6 +26,12 @@ from sklearn.linear_model import LassoCV, LogisticRegressionCV
 from sklearn.model_selection import KFold
 
 from skopt_gd import SGDLinearRegressorCV, SGDLogisticClassifierCV
+
+
+#: our rows: the CV defaults (full batch, constant rate); ``--base-defaults`` adds the
+#: base estimator's (mini-batches of 128, "adaptive": ~90 epochs per fit, slow at full size)
+VARIANTS = [("defaults", {})]
+BASE_DEFAULTS = ("batch_size=128, adaptive", {"batch_size": 128, "learning_rate": "adaptive"})
 
 
 def regression_data(n, p, seed=0):
@@ -48,12 +55,12 @@ def timed(make, X, y, repeats):
     return best, est
 
 
-def regression_rows(n, p, folds, repeats, n_jobs):
+def regression_rows(n, p, folds, repeats, n_jobs, variants):
     X, y = regression_data(n, p)
     t_ref, ref = timed(lambda: LassoCV(alphas=20, cv=folds, n_jobs=n_jobs), X, y, repeats)
     curve = ref.mse_path_.mean(axis=1)
     rows = [("LassoCV(alphas=20, cv=5)", t_ref, 1.0, ref.alpha_, 0.0)]
-    for label, params in [("defaults", {}), ("batch_size=None", {"batch_size": None})]:
+    for label, params in variants:
         t, ours = timed(lambda: SGDLinearRegressorCV(
             penalty="l1", alphas=20, cv=folds, n_jobs=n_jobs, random_state=0, **params),
             X, y, repeats)
@@ -63,7 +70,7 @@ def regression_rows(n, p, folds, repeats, n_jobs):
     return rows
 
 
-def classifier_rows(n, p, folds, repeats, n_jobs):
+def classifier_rows(n, p, folds, repeats, n_jobs, variants):
     X, y = make_classification(n, p, n_informative=p // 5, random_state=0)
     Cs = np.logspace(-4, 4, 10)
     alphas = 1.0 / (Cs * (n - n // folds.get_n_splits()))
@@ -73,7 +80,7 @@ def classifier_rows(n, p, folds, repeats, n_jobs):
     curve = ref.scores_.mean(axis=0)[0]  # increasing C = decreasing alpha
     rows = [("LogisticRegressionCV(Cs=10, cv=5)", t_ref, 1.0, 1.0 / (ref.C_ * len(y) * 0.8),
              0.0)]
-    for label, params in [("defaults", {}), ("batch_size=None", {"batch_size": None})]:
+    for label, params in variants:
         t, ours = timed(lambda: SGDLogisticClassifierCV(
             alphas=alphas, cv=folds, n_jobs=n_jobs, random_state=0, **params), X, y, repeats)
         k = int(np.argmin(np.abs(np.sort(alphas)[::-1] - ours.alpha_)))
@@ -87,6 +94,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="20,000 x 50 instead")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--n-jobs", type=int, default=None)
+    parser.add_argument("--base-defaults", action="store_true",
+                        help="also time the base estimator's batch_size=128, 'adaptive'")
     args = parser.parse_args(argv)
     n, p = (20_000, 50) if args.quick else (100_000, 100)
     folds = KFold(5, shuffle=True, random_state=0)
@@ -95,14 +104,15 @@ def main(argv=None):
     timed(lambda: SGDLogisticClassifierCV(alphas=2, cv=2, max_iter=2),
           *make_classification(200, 5, random_state=0), 1)
     print(f"{n:,} x {p} dense, 5 folds, n_jobs={args.n_jobs}, best of {args.repeats}\n")
-    print(f"| {'estimator':<40} | {'seconds':>8} | {'ratio':>6} | {'alpha_':>10} | "
+    print(f"| {'estimator':<52} | {'seconds':>8} | {'ratio':>6} | {'alpha_':>10} | "
           f"{'anchor score gap':>16} |")
-    print(f"|{'-' * 42}|{'-' * 10}:|{'-' * 7}:|{'-' * 11}:|{'-' * 17}:|")
-    for rows in (regression_rows(n, p, folds, args.repeats, args.n_jobs),
-                 classifier_rows(n, p, folds, args.repeats, args.n_jobs)):
-        for label, seconds, ratio, alpha, gap in rows:
-            print(f"| {label:<40} | {seconds:8.2f} | {ratio:6.2f} | {alpha:10.3g} | "
-                  f"{gap:16.2e} |")
+    print(f"|{'-' * 54}|{'-' * 10}:|{'-' * 7}:|{'-' * 11}:|{'-' * 17}:|")
+    variants = VARIANTS + [BASE_DEFAULTS] * args.base_defaults
+    for rows in (regression_rows, classifier_rows):
+        for label, seconds, ratio, alpha, gap in rows(n, p, folds, args.repeats, args.n_jobs,
+                                                      variants):
+            print(f"| {label:<52} | {seconds:8.2f} | {ratio:6.2f} | {alpha:10.3g} | "
+                  f"{gap:16.2e} |", flush=True)
     print("\nratio: wall time / the anchor's. anchor score gap: the anchor's mean CV score "
           "at our alpha vs its best (relative MSE for LassoCV, accuracy for "
           "LogisticRegressionCV).")

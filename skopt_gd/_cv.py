@@ -168,6 +168,13 @@ def _path(base, params, X, y, sw, train, test, alphas, scorer, keep):
     return np.array(scores, dtype=np.float64), np.array(n_iter), coefs if keep else None
 
 
+def _fold_average(paths, k):
+    """``(coef, intercept, most epochs)`` of the folds' models at the ``k``-th alpha."""
+    coef = np.mean([coefs[k][0] for _, _, coefs in paths], axis=0)
+    intercept = np.mean([coefs[k][1] for _, _, coefs in paths], axis=0)
+    return coef, intercept, int(max(n_iter[k] for _, n_iter, _ in paths))
+
+
 # --------------------------------------------------------------------------- #
 # The estimators
 # --------------------------------------------------------------------------- #
@@ -260,10 +267,8 @@ class _PathCV:
             coef, intercept, n_iter = model.coef_, model.intercept_, model.n_iter_
         else:
             model = None
-            picked = [results[jobs.index((i, j))] for j in range(len(folds))]
-            coef = np.mean([r[2][k][0] for r in picked], axis=0)
-            intercept = np.mean([r[2][k][1] for r in picked], axis=0)
-            n_iter = int(max(r[1][k] for r in picked))
+            coef, intercept, n_iter = _fold_average(
+                [r for job, r in zip(jobs, results) if job[0] == i], k)
         self._assign_cv(alphas, ratios, scores, (i, k), coef, intercept, n_iter, model,
                         info, names, X.shape[1])
         return self
