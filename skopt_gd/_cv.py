@@ -332,7 +332,9 @@ _SHARED_DOC = """
         averages the folds' models at the best values instead (as
         ``LogisticRegressionCV``).
     **base_params
-        Every other parameter of :class:`{base}` (all but ``alpha``), with its default{override}.
+        Every other parameter of :class:`{base}` (all but ``alpha``), with its default,
+        except ``batch_size=None`` and ``learning_rate="constant"``: a fit warm-started
+        near its optimum then stops after ``n_iter_no_change`` epochs{override}.
         ``warm_start=True`` makes the refit start from the previous ``best_estimator_``;
         the path itself is always warm-started.
 
@@ -397,7 +399,7 @@ SGDLinearRegressorCV.__doc__ = r"""Linear regression trained by gradient descent
     ``ElasticNet(alpha, l1_ratio)`` or ``Ridge(alpha * n_train)``.
 """ + _SHARED_DOC.format(
     n_alphas=100, base="SGDLinearRegressor", stratified="", scoring='"neg_mean_squared_error"',
-    override=' (``penalty`` defaults to ``"l2"``: ``None`` has no ``alpha`` to choose)') + r"""
+    override='; and ``penalty="l2"`` (``None`` has no ``alpha`` to choose)') + r"""
 
     Examples
     --------
