@@ -197,9 +197,11 @@ class BaseSGD(BaseEstimator):
         schedule = schedule.bind({
             "alpha": self.alpha, "t0": self._bottou_t0(problem.loss),
             "updates_per_epoch": -(-problem.n_samples // batch), "max_iter": self.max_iter,
+            "eta0": state.eta0,
         })
         plan = _loop.Plan(optimizer, schedule, batch, self.shuffle, int(self.average),
-                          self.tol, self.n_iter_no_change, self.verbose, rng, score)
+                          self.tol, getattr(schedule, "patience", None) or self.n_iter_no_change,
+                          self.verbose, rng, score)
         final = _loop.DIVERGENCE_FACTOR if partial else _loop.FINAL_FACTOR
         n_epochs, theta = _loop.train(problem, plan, state, 1 if partial else self.max_iter,
                                       reference, final_factor=final)

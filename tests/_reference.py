@@ -206,10 +206,20 @@ SCHEDULE_ALIASES = {
     "constant": ("Constant", {}),
     "invscaling": ("InvScaling", {"power_t": 0.25}),
     "optimal": ("Optimal", {"alpha": None, "t0": None}),
-    "adaptive": ("Adaptive", {"factor": 0.2, "min_lr": 1e-6}),
+    "adaptive": ("Adaptive", {"factor": 0.2, "patience": None, "min_lr": 1e-6}),
     "exponential": ("Exponential", {"gamma": 0.95, "decay_steps": None}),
     "step": ("Step", {"gamma": 0.5, "step_size": None}),
     "cosine": ("Cosine", {"T_max": None, "eta_min": 0.0}),
+    # issue 12 (their rates: tests/test_schedules_issue12.py)
+    "linear": ("LinearWarmup", {"start_factor": 1 / 3, "end_factor": 1.0, "total_iters": None}),
+    "onecycle": ("OneCycle", {"total_steps": None, "pct_start": 0.3, "anneal_strategy": "cos",
+                              "div_factor": 25.0, "final_div_factor": 1e4,
+                              "three_phase": False}),
+    "cosine_restarts": ("CosineWarmRestarts", {"T_0": None, "T_mult": 1, "eta_min": 0.0}),
+    "polynomial": ("Polynomial", {"total_iters": None, "power": 1.0}),
+    "multistep": ("MultiStep", {"milestones": None, "gamma": 0.1}),
+    "cyclic": ("Cyclic", {"max_lr": None, "step_size_up": None, "step_size_down": None,
+                          "mode": "triangular", "gamma": 1.0}),
 }
 
 

@@ -190,7 +190,7 @@ def test_class_weight_zeroing_every_sample_is_an_error():
 BAD_PARAMS = [
     ("optimizer", "adamw", r"'optimizer' parameter"),
     ("optimizer", object(), r"'optimizer' parameter"),
-    ("learning_rate", "linear", r"'learning_rate' parameter"),
+    ("learning_rate", "linear_warmup", r"'learning_rate' parameter"),
     ("learning_rate", Adam(), r"'learning_rate' parameter"),
     ("eta0", 0.0, r"'eta0' parameter"),
     ("eta0", -0.1, r"'eta0' parameter"),

@@ -1,119 +1,11 @@
-r"""Learning-rate schedules: pure functions of the 1-based update count ``t``.
-
-A schedule holds hyperparameters only. ``rate(t, eta0)`` gives the learning
-rate of update ``t`` from the base rate ``eta0``; the training loop multiplies
-the optimizer's direction by it, and nowhere else is a learning rate applied.
-
-``on_plateau(eta0)`` is called when the epoch objective has not improved by
-``tol`` for ``n_iter_no_change`` epochs: it returns the new base rate to go on
-with, or ``None`` to stop training (the default, and what every schedule but
-:class:`Adaptive` does).
-
-Parameters left as ``None`` (``Optimal``'s ``alpha`` and ``t0``, the lengths of
-``Exponential``, ``Step`` and ``Cosine``) are filled in by the estimator at the
-start of ``fit`` from its own parameters; see :meth:`Schedule.bind`.
-
-Examples
---------
->>> from skopt_gd.schedules import InvScaling
->>> InvScaling(power_t=0.5).rate(t=4, eta0=0.1)
-0.05
-"""
+"""The classic schedules: scikit-learn's rates, and exponential, step and cosine decay."""
 
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._jit import Compiled, driver, hook
-from ._params import ParamObject
-
-__all__ = [
-    "Schedule", "Constant", "InvScaling", "Optimal", "Adaptive", "Exponential",
-    "Step", "Cosine", "SCHEDULES",
-]
-
-_positive = Interval(Real, 0, None, closed="neither")
-_steps = [Interval(Integral, 1, None, closed="left"), None]
-
-
-@hook
-def lr(h, t, eta0):
-    """Learning rate of update ``t`` for base rate ``eta0`` (the owner's ``lr``)."""
-
-
-@hook
-def plateau(h, eta0):
-    """New base rate after a plateau, or -1 to stop (the owner's ``plateau``)."""
-
-
-@driver
-def _rates(h, t0, eta0, out):
-    for q in range(out.shape[0]):
-        out[q] = lr(h, t0 + q, eta0)
-
-
-class Schedule(Compiled, ParamObject):
-    """Base class of learning-rate schedules.
-
-    The formula is the static ``lr(h, t, eta0)`` (numba's subset of Python, numpy
-    functions so that it also takes an array of ``t``); ``rate`` and the compiled
-    engine both run it.
-    """
-
-    _parameter_constraints: dict = {}
-
-    @staticmethod
-    def lr(h, t, eta0):
-        return eta0 + 0.0 * t
-
-    @staticmethod
-    def plateau(h, eta0):
-        return -1.0
-
-    @classmethod
-    def compiled(cls):
-        """Whether the engine can run this schedule (its ``rate`` and ``on_plateau``
-        are the base's, built from the static ``lr`` / ``plateau``)."""
-        return cls.rate is Schedule.rate and cls.on_plateau is Schedule.on_plateau
-
-    def rates(self, t0, count, eta0):
-        """Rates of updates ``t0 .. t0 + count - 1`` as a float64 array (compiled)."""
-        if not type(self).compiled():  # a user schedule written in Python
-            return np.array([self.rate(t, eta0) for t in range(t0, t0 + count)], np.float64)
-        out = np.empty(count)
-        _rates(self.packed(), t0, float(eta0), out)
-        return out
-
-    def validate(self):
-        """Check the hyperparameters; raise ``ValueError`` naming the bad one."""
-        self._validate_params()
-
-    def rate(self, t, eta0):
-        """Learning rate of update ``t`` (1-based) for base rate ``eta0``."""
-        value = self.lr(self.hyper(), t, eta0)
-        return float(value) if np.ndim(value) == 0 else value
-
-    def on_plateau(self, eta0):
-        """New base rate after a plateau, or ``None`` to stop training."""
-        reduced = self.plateau(self.hyper(), float(eta0))
-        return None if reduced < 0 else reduced
-
-    def bind(self, context):
-        """Return a copy with ``None`` parameters resolved from ``context``.
-
-        ``context`` has the keys ``alpha``, ``t0`` (Bottou's heuristic for the
-        estimator's loss), ``updates_per_epoch`` and ``max_iter``. Subclasses
-        map each of their ``None`` parameters to a value in ``_defaults``.
-        """
-        bound = self.get_params(deep=False)
-        for name, fill in self._defaults().items():
-            if bound[name] is None:
-                bound[name] = fill(context)
-        return type(self)(**bound)
-
-    def _defaults(self):
-        return {}
+from ._base import Schedule, positive as _positive, run_length, steps as _steps
 
 
 class Constant(Schedule):
@@ -199,18 +91,27 @@ class Optimal(Schedule):
 
 
 class Adaptive(Schedule):
-    r"""Constant :math:`\eta_0` until a plateau, then multiplied by ``factor``.
+    r"""Constant :math:`\eta_0` until a plateau, then multiplied by ``factor``:
+    ``torch.optim.lr_scheduler.ReduceLROnPlateau`` on the epoch objective.
 
-    On each plateau (``n_iter_no_change`` epochs without an improvement of
-    ``tol``) the base rate becomes :math:`\eta \cdot` ``factor``; training
-    stops once it would fall below ``min_lr``.
+    A plateau is ``patience`` consecutive epochs without an improvement of the
+    epoch objective (or, with ``early_stopping``, the validation score) by the
+    estimator's ``tol``; the base rate then becomes :math:`\eta \cdot` ``factor``
+    and the count restarts. Training stops once the reduced rate would fall below
+    ``min_lr``.
 
     Parameters
     ----------
     factor : float, default=0.2
         Multiplier at each plateau (0.2 divides by 5, as scikit-learn).
+    patience : int or None, default=None
+        Epochs without improvement that make a plateau; ``None`` is the
+        estimator's ``n_iter_no_change``. It counts as ``n_iter_no_change`` does:
+        torch's ``ReduceLROnPlateau(patience=p)`` reduces after ``p + 1`` bad
+        epochs, which is ``patience=p + 1`` here.
     min_lr : float, default=1e-6
-        Stop when the reduced rate falls below this.
+        Stop when the reduced rate falls below this (torch clips at its
+        ``min_lr`` and goes on; here, as scikit-learn, the fit has converged).
 
     Examples
     --------
@@ -223,11 +124,15 @@ class Adaptive(Schedule):
     """
 
     _parameter_constraints = {
-        "factor": [Interval(Real, 0, 1, closed="neither")], "min_lr": [_positive],
+        "factor": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "min_lr": [_positive],
     }
+    _hyper_names = ("factor", "min_lr")  # patience is the loop's, not the formula's
 
-    def __init__(self, factor=0.2, min_lr=1e-6):
+    def __init__(self, factor=0.2, patience=None, min_lr=1e-6):
         self.factor = factor
+        self.patience = patience
         self.min_lr = min_lr
 
     @staticmethod
@@ -312,7 +217,8 @@ class Cosine(Schedule):
     Parameters
     ----------
     T_max : int or None, default=None
-        :math:`T`; ``None`` is ``max_iter`` epochs' worth of updates.
+        :math:`T`; ``None`` is ``max_iter`` epochs' worth of updates (inside a
+        :class:`Sequential`, the updates of its piece).
     eta_min : float, default=0.0
         Final rate.
 
@@ -337,16 +243,4 @@ class Cosine(Schedule):
         return h.eta_min + (eta0 - h.eta_min) * (1.0 + np.cos(np.pi * frac)) / 2.0
 
     def _defaults(self):
-        return {"T_max": lambda c: c["updates_per_epoch"] * c["max_iter"]}
-
-
-SCHEDULES = {
-    "constant": Constant,
-    "invscaling": InvScaling,
-    "optimal": Optimal,
-    "adaptive": Adaptive,
-    "exponential": Exponential,
-    "step": Step,
-    "cosine": Cosine,
-}
-"""Alias -> class; the estimator builds ``InvScaling(power_t=self.power_t)``."""
+        return {"T_max": run_length}
