@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from ._jit import kernel, parallel, shrink, switched
 from ._losses import Loss, row
-from ._penalties import ElasticNet
+from ._penalties import ElasticNet, smooth_gradient, strength, sums
 from ._precondition import _forward, _pullback
 from .schedules import Constant, lr, plateau
 from .optimizers._base import begin, coord
@@ -259,13 +259,9 @@ def _materialize(avg, theta, nc, beta, alpha):
 
 @_jit(inline="always")
 def _penalty_value(theta, nc, l1, l2):
-    """``l1 ||w||_1 + l2 ||w||^2 / 2`` over the first ``nc`` entries (``ElasticNet.value``)."""
-    a, b = 0.0, 0.0
-    for j in range(nc):
-        w = theta[j]
-        a += abs(w)
-        b += w * w
-    return l1 * a + 0.5 * l2 * b
+    """The penalty over the first ``nc`` entries (``_penalties.strength`` of ``sums``)."""
+    a, b = sums(theta, nc)
+    return strength(a, b, l1, l2)
 
 
 # ---- the update: per coordinate, gradient + L2 part -> the optimizer's ``coord``
@@ -287,7 +283,7 @@ def _apply(h, bufs, cst, grad, theta, eta, l1, l2, l1w, k, lo, hi, prox):
     optimizer's multiplier."""
     a, b = 0.0, 0.0
     for j in range(lo, hi):
-        direction, px = coord(h, cst, bufs, j, grad[j] + l2 * theta[j])
+        direction, px = coord(h, cst, bufs, j, grad[j] + smooth_gradient(theta[j], l2))
         w = theta[j] - eta * direction
         if l1 != 0.0:
             w = shrink(w, eta * l1 * l1w[j // k] * px)
@@ -413,7 +409,7 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
     n, k = Y.shape
     nc, P = d * k, theta.shape[0]
     t, seen, n_avg, t_start = int(counters[0]), counters[1], int(counters[2]), int(counters[0])
-    a, b = _penalty_value(theta, nc, 1.0, 0.0), 2.0 * _penalty_value(theta, nc, 0.0, 1.0)
+    a, b = sums(theta, nc)
     l2_phi = l2 if pmode == 0 else 0.0  # with a preconditioner L2 acts at theta'
     epoch_value = 0.0
     for lo in range(0, n, batch_size):
@@ -434,10 +430,10 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
             if l1 != 0.0 or l2 != 0.0:
                 value += total * _penalty_value(thp, nc, l1, l2)
             for j in range(nc):
-                grad[j] += l2 * thp[j]
+                grad[j] += smooth_gradient(thp[j], l2)
             _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept)
         elif l1 != 0.0 or l2 != 0.0:
-            value += total * (l1 * a + 0.5 * l2 * b)
+            value += total * strength(a, b, l1, l2)
         t += 1
         seen += hi - lo
         if average and seen >= average:

@@ -9,9 +9,45 @@ intercept row of the packed parameter array.
 
 import numpy as np
 
-from ._jit import driver, shrink
+from ._jit import driver, kernel, shrink
 
 L1_RATIOS = {None: 0.0, "l2": 0.0, "l1": 1.0}
+
+
+# ---- the formulas, once: the compiled engine inlines these; the methods below run them
+@kernel
+def sums(theta, n):
+    """``(sum |w|, sum w^2)`` over the first ``n`` entries of a flat parameter array."""
+    a, b = 0.0, 0.0
+    for j in range(n):
+        w = theta[j]
+        a += abs(w)
+        b += w * w
+    return a, b
+
+
+@kernel
+def strength(abs_sum, sq_sum, l1, l2):
+    """The elastic-net value ``l1 ||w||_1 + l2 ||w||^2 / 2`` from the two sums."""
+    return l1 * abs_sum + 0.5 * l2 * sq_sum
+
+
+@kernel
+def smooth_gradient(w, l2):
+    """Gradient of the smooth part ``l2 w^2 / 2`` at one coordinate."""
+    return l2 * w
+
+
+@driver
+def _value(theta, n, l1, l2):
+    a, b = sums(theta, n)
+    return strength(a, b, l1, l2)
+
+
+@driver
+def _add_gradient(theta, grad, n, l2):
+    for j in range(n):
+        grad[j] += smooth_gradient(theta[j], l2)
 
 
 @driver
@@ -47,13 +83,21 @@ class ElasticNet:
         return bool(self.l1 or self.l2)
 
     def value(self, theta):
-        w = theta[: self.n_coef]
-        return float(self.l1 * np.abs(w).sum() + 0.5 * self.l2 * np.einsum("ij,ij->", w, w))
+        """The penalty at ``theta`` (``strength`` of its ``sums``)."""
+        theta = np.ascontiguousarray(theta, dtype=np.float64)
+        return float(_value(theta.reshape(-1), self.n_coef * _width(theta), self.l1, self.l2))
 
     def add_gradient(self, theta, grad):
         """Add the gradient of the smooth (L2) part to ``grad`` in place."""
         if self.l2:
-            grad[: self.n_coef] += self.l2 * theta[: self.n_coef]
+            n = self.n_coef * _width(theta)
+            flat = grad.reshape(-1)
+            if not (grad.flags.c_contiguous and grad.dtype == np.float64):  # a copy: add back
+                flat = np.ascontiguousarray(grad, dtype=np.float64).reshape(-1)
+            _add_gradient(np.ascontiguousarray(theta, dtype=np.float64).reshape(-1), flat,
+                          n, self.l2)
+            if not np.shares_memory(flat, grad):
+                grad[...] = flat.reshape(grad.shape)
         return grad
 
     def prox(self, theta, eta, scale):
@@ -66,6 +110,11 @@ class ElasticNet:
                 scale = scale[: self.n_coef]
             soft_threshold(theta[: self.n_coef], eta * self.l1 * scale)
         return theta
+
+
+def _width(theta):
+    """Entries per parameter row (outputs or classes) of a ``(rows, k)`` or flat array."""
+    return theta.shape[1] if theta.ndim == 2 else 1
 
 
 def make_penalty(penalty, alpha, l1_ratio, n_coef):
