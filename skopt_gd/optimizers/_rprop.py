@@ -73,17 +73,18 @@ class Rprop(Optimizer):
         first = 0.0
         if scal[0] == 0.0 and eta > 0.0:
             scal[0], first = eta, 1.0
-        return first, scal[0], 0.0
+        return first, scal[0], 1.0 / scal[0] if scal[0] > 0.0 else 0.0
 
     @staticmethod
     def coord(h, c, bufs, j, g):
         if c[0] != 0.0:
             bufs[1, j] = c[1]
-        if c[1] == 0.0:  # no positive rate yet: no step, no state
-            return 0.0, 1.0
+        # arithmetic, not branches, on the signs: they change unpredictably per coordinate
         agree = g * bufs[0, j]
-        factor = h.etaplus if agree > 0.0 else (h.etaminus if agree < 0.0 else 1.0)
-        bufs[1, j] = min(max(bufs[1, j] * factor, h.step_min), h.step_max)
-        g = 0.0 if agree < 0.0 else g
+        up, down = (agree > 0.0) * 1.0, (agree < 0.0) * 1.0
+        factor = 1.0 + up * (h.etaplus - 1.0) + down * (h.etaminus - 1.0)
+        step = min(max(bufs[1, j] * factor, h.step_min), h.step_max)
+        bufs[1, j] = step
+        g = 0.0 if down != 0.0 else g
         bufs[0, j] = g
-        return sign(g) * bufs[1, j] / c[1], 1.0
+        return sign(g) * step * c[2], 1.0  # c[2] = 1 / eta_1, 0 before a positive rate
