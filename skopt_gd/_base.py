@@ -17,7 +17,7 @@ from sklearn.utils import check_random_state
 
 from . import _array_api, _dask, _loop, _precondition
 from ._params import cached_param_names
-from ._penalties import make_penalty
+from ._penalties import L1_RATIOS, make_penalty
 from ._validation import (
     HasMethods, Interval, StrOptions, check_fit_data, check_is_fitted, check_weights,
     validate_data, warn,
@@ -84,6 +84,8 @@ class BaseSGD(BaseEstimator):
         for obj, kind in ((optimizer, Optimizer), (schedule, Schedule)):
             if isinstance(obj, kind):
                 obj.validate()
+        if isinstance(optimizer, Optimizer):  # a sign-based rule refuses an L1 part
+            optimizer.check_l1(self.alpha * L1_RATIOS.get(self.penalty, self.l1_ratio))
         return optimizer, schedule
 
     def _bottou_t0(self, loss):

@@ -438,7 +438,8 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
         seen += hi - lo
         if average and seen >= average:
             n_avg += 1
-        eta, cst = rates[t - t_start - 1], begin(hyper, scal, t)
+        eta = rates[t - t_start - 1]
+        cst = begin(hyper, scal, t, eta)
         a, b = _apply(hyper, bufs, cst, grad, theta, eta, l1, l2_phi, l1w, k, 0, nc, prox)
         _apply(hyper, bufs, cst, grad, theta, eta, 0.0, 0.0, l1w, k, nc, P, prox)
         if average and seen >= average:

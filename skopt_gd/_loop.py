@@ -6,7 +6,7 @@ resolved to objects before the loop starts (see ``_base.py``).
 Per update ``t``: ``theta' = precond.forward(phi)`` -> the unbiased estimate of the
 mean loss gradient over the batch at ``theta'`` (``sum_B s_i grad_i / (|B| s_bar)``),
 plus the penalty's smooth gradient -> pulled back to ``phi`` ->
-``direction = optimizer.step(grad, state, t)`` -> ``phi -= eta_t * direction`` ->
+``direction = optimizer.step(grad, state, t, eta_t)`` -> ``phi -= eta_t * direction`` ->
 L1 proximal step -> averaging. ``phi`` is the optimizer's parametrization
 (``_precondition.py``; ``theta`` itself with ``preconditioning=None``).
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _kernels
 from ._validation import ConvergenceWarning, warn
+from .optimizers._base import direction as step_direction
 
 # An epoch objective this many times above the objective at theta = 0 is a
 # blow-up, not a fit (see issue notes: SGDRegressor returns 1e11-1e16 coefs).
@@ -220,7 +221,7 @@ def _update(problem, plan, st, idx, epoch):
     st.t += 1
     grad = pre.pullback(problem.penalty.add_gradient(theta, grad))
     eta = plan.schedule.rate(st.t, st.eta_base)
-    direction = plan.optimizer.step(grad, st.opt_state, st.t)
+    direction = step_direction(plan.optimizer, grad, st.opt_state, st.t, eta)
     st.theta -= eta * direction
     if problem.penalty.l1:
         scale = np.asarray(plan.optimizer.prox_scale(st.opt_state, st.t), dtype=np.float64)

@@ -17,7 +17,9 @@ which both ``step`` and the compiled training engine run.
 multiplier at a stationary point (the diagonal metric of the update). The
 L1 proximal step soft-thresholds by ``eta_t * alpha * l1_ratio * prox_scale``,
 so that the fixed points of every optimizer satisfy the Lasso optimality
-conditions exactly.
+conditions exactly. Sign-based rules (``Rprop``, ``Lion``) have no such
+multiplier: they set ``l1_prox = False`` and the estimators refuse an L1 part
+with them.
 
 Examples
 --------
@@ -32,11 +34,14 @@ array([ 1., -1.])
 from ._adam import Adam, Adamax, NAdam
 from ._adaptive import Adadelta, Adagrad, RMSprop
 from ._base import Optimizer
+from ._lion import Lion
+from ._radam import RAdam
+from ._rprop import Rprop
 from ._sgd import SGD
 
 __all__ = [
     "Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "Adamax",
-    "NAdam", "OPTIMIZERS",
+    "NAdam", "RAdam", "Rprop", "Lion", "OPTIMIZERS",
 ]
 
 OPTIMIZERS = {
@@ -50,5 +55,8 @@ OPTIMIZERS = {
     "amsgrad": lambda: Adam(amsgrad=True),
     "adamax": lambda: Adamax(),
     "nadam": lambda: NAdam(),
+    "radam": lambda: RAdam(),
+    "rprop": lambda: Rprop(),
+    "lion": lambda: Lion(),
 }
 """Alias -> factory of the optimizer object the alias stands for."""

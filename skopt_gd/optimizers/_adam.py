@@ -51,7 +51,7 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
 
     @staticmethod
-    def begin(h, scal, t):
+    def begin(h, scal, t, eta):
         return 1.0 - h.beta1 ** t, math.sqrt(1.0 - h.beta2 ** t), 0.0
 
     @staticmethod
@@ -102,7 +102,7 @@ class Adamax(Optimizer):
         self.eps = eps
 
     @staticmethod
-    def begin(h, scal, t):
+    def begin(h, scal, t, eta):
         return 1.0 - h.beta1 ** t, 0.0, 0.0
 
     @staticmethod
@@ -163,7 +163,7 @@ class NAdam(Optimizer):
         self.momentum_decay = momentum_decay
 
     @staticmethod
-    def begin(h, scal, t):
+    def begin(h, scal, t, eta):
         mu = h.beta1 * (1.0 - 0.5 * 0.96 ** (t * h.momentum_decay))
         mu_next = h.beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * h.momentum_decay))
         scal[0] *= mu

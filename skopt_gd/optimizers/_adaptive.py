@@ -39,7 +39,7 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value = initial_accumulator_value
 
     @staticmethod
-    def begin(h, scal, t):
+    def begin(h, scal, t, eta):
         return 0.0, 0.0, 0.0
 
     @staticmethod
@@ -98,7 +98,7 @@ class RMSprop(Optimizer):
         self.centered = centered
 
     @staticmethod
-    def begin(h, scal, t):
+    def begin(h, scal, t, eta):
         return 0.0, 0.0, 0.0
 
     @staticmethod
@@ -154,7 +154,7 @@ class Adadelta(Optimizer):
         self.eps = eps
 
     @staticmethod
-    def begin(h, scal, t):
+    def begin(h, scal, t, eta):
         return 0.0, 0.0, 0.0
 
     @staticmethod

@@ -63,10 +63,10 @@ class SGD(Optimizer):
         which damps the stiffest direction critically instead of letting it oscillate."""
         if self.momentum and not self.nesterov:
             return (1.0 - self.momentum ** 0.5) ** 2 / (1.0 - self.dampening) / lipschitz
-        return 1.0 / (lipschitz * self.begin(self.hyper(), [1.0], 2)[1])
+        return 1.0 / (lipschitz * self.begin(self.hyper(), [1.0], 2, 1.0)[1])
 
     @staticmethod
-    def begin(h, scal, t):
+    def begin(h, scal, t, eta):
         first, px = (1.0 if scal[0] == 0 else 0.0), 1.0
         if h.momentum != 0.0:
             scal[0] += 1.0
