@@ -5,8 +5,10 @@ Data through ``fit``: validate params -> validate data -> encode target ->
 (``preconditioning="auto"``, first call only) -> the problem in its units ->
 resolve ``eta0`` -> init parameters and optimizer state -> epochs
 (``_loop.train``) -> map back to the user's units -> assign fitted attributes at once.
+Each call is one scikit-learn callback task with a sub-task per epoch (``_callbacks``).
 """
 
+from functools import partial as bind
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,7 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from . import _array_api, _dask, _loop, _precondition
+from . import _array_api, _callbacks, _dask, _loop, _precondition
 from ._params import cached_param_names
 from ._penalties import L1_RATIOS, make_penalty
 from ._validation import (
@@ -35,7 +37,7 @@ def _without_early_stopping(est):
     return True
 
 
-class BaseSGD(BaseEstimator):
+class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
     """Common machinery of :class:`SGDLinearRegressor` and :class:`SGDLogisticClassifier`."""
 
     @classmethod
@@ -161,39 +163,52 @@ class BaseSGD(BaseEstimator):
 
     # ---- fit ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight, *, partial, classes=None):
-        if not partial and _dask.is_dask_array(X):  # issue 6: data-parallel fit on the workers
-            return _dask.fit(self, X, y, sample_weight)
-        optimizer, schedule = self._resolve_components()
-        space = _array_api.namespace(X)  # issue 6: torch / CuPy / array_api_strict data
-        if space is not None:
-            return _array_api.fit(self, X, y, sample_weight, optimizer, schedule,
-                                  partial=partial, classes=classes, space=space)
-        first = not (partial and hasattr(self, "_state"))
-        X, y, Y, sw, info, names = self._prepare(X, y, sample_weight, reset=first,
-                                                 partial=partial, classes=classes)
-        rng = check_random_state(self.random_state)
-        X_tr, Y_tr, sw_tr, score = X, Y, sw, None
-        if self.early_stopping:
-            X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
-        n_outputs = Y.shape[1]
-        pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs) if first
-               else self._state.precond)
-        problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs, pre)
-        state = self._initial_state(optimizer, problem, n_outputs, first, partial, pre=pre)
-        if score is not None:
-            score = _in_user_units(score, pre)
-        n_epochs, phi = self._train(problem, optimizer, schedule, state, partial=partial,
-                                    reference=self._reference_objective(problem, state),
-                                    rng=rng, score=score)
-        self._assign(pre.to_original(phi), state, n_epochs, info, names, X.shape[1],
-                     partial and not first)
+        """One ``fit`` / ``partial_fit`` call, one callback task (``_callbacks``); inline,
+        so that warnings of the loop point at the user's call."""
+        with _callbacks.fit_task(self, X, y, sample_weight, partial=partial) as task:
+            if not partial and _dask.is_dask_array(X):  # issue 6: data-parallel fit
+                _dask.fit(self, X, y, sample_weight)
+            elif (space := _array_api.namespace(X)) is not None:  # issue 6: torch, CuPy...
+                _array_api.fit(self, X, y, sample_weight, *self._resolve_components(),
+                               partial=partial, classes=classes, space=space)
+            else:
+                optimizer, schedule = self._resolve_components()
+                first = not (partial and hasattr(self, "_state"))
+                X, y, Y, sw, info, names = self._prepare(X, y, sample_weight, reset=first,
+                                                         partial=partial, classes=classes)
+                continuing = partial and not first
+                if task is not None:
+                    task.set_data(X, y, sample_weight)
+                rng = check_random_state(self.random_state)
+                X_tr, Y_tr, sw_tr, score = X, Y, sw, None
+                if self.early_stopping:
+                    X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
+                n_outputs = Y.shape[1]
+                pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs) if first
+                       else self._state.precond)
+                problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs, pre)
+                state = self._initial_state(optimizer, problem, n_outputs, first, partial,
+                                            pre=pre)
+                expose = bind(self._fitted_attributes, info=info, names=names,
+                              n_features=X.shape[1], continuing=continuing)
+                n_epochs, phi = self._train(
+                    problem, optimizer, schedule, state, partial=partial,
+                    reference=self._reference_objective(problem, state), rng=rng,
+                    score=None if score is None else _in_user_units(score, pre),
+                    expose=expose)
+                self._assign(pre.to_original(phi), state, n_epochs, info, names,
+                             X.shape[1], continuing)
+            if task is not None:
+                task.end(self)
         return self
 
     def _train(self, problem, optimizer, schedule, state, *, partial, reference, rng=None,
-               score=None):
+               score=None, expose=None):
         """Bind the schedule to this data, run the epochs, return ``(n_epochs, theta)``.
 
         Shared by the in-memory, Dask and Array API paths; ``state`` is updated in place.
+        ``expose(theta, state, n_epochs)`` gives the fitted attributes at an epoch, for
+        the callbacks' ``fitted_estimator`` (``None``: callbacks get none).
         """
         batch = self._batch_size(problem.n_samples)
         schedule = schedule.bind({
@@ -204,6 +219,9 @@ class BaseSGD(BaseEstimator):
         plan = _loop.Plan(optimizer, schedule, batch, self.shuffle, int(self.average),
                           self.tol, getattr(schedule, "patience", None) or self.n_iter_no_change,
                           self.verbose, rng, score)
+        if hasattr(self, "_callback_task"):  # per-epoch tasks only for an estimator with callbacks
+            plan.on_epoch_begin, plan.on_epoch = self._callback_task.epoch_hooks(
+                self, plan, problem.penalty, expose)
         final = _loop.DIVERGENCE_FACTOR if partial else _loop.FINAL_FACTOR
         n_epochs, theta = _loop.train(problem, plan, state, 1 if partial else self.max_iter,
                                       reference, final_factor=final)
@@ -280,27 +298,33 @@ class BaseSGD(BaseEstimator):
             return coef, theta[n_features].copy()
         return coef, np.zeros(theta.shape[1], dtype=theta.dtype)
 
+    def _fitted_attributes(self, theta, state, n_epochs, *, info, names, n_features,
+                           continuing):
+        """Every fitted attribute of user parameters ``theta`` after ``n_epochs`` epochs of
+        this call (what ``_assign`` sets, and the callbacks' ``fitted_estimator`` has)."""
+        attrs = dict(self._expose(theta, n_features, info))
+        attrs["n_iter_"] = (self.n_iter_ + n_epochs) if continuing else n_epochs
+        attrs["t_"] = state.t
+        unit = state.precond.objective_scale  # the loop's objective is J / unit
+        attrs["loss_curve_"] = [unit * value for value in state.loss_curve]
+        attrs["best_loss_"] = min(attrs["loss_curve_"]) if state.loss_curve else np.inf
+        scores = list(state.validation_scores) if self.early_stopping else None
+        attrs["validation_scores_"] = scores
+        attrs["best_validation_score_"] = float(np.max(scores)) if scores else None
+        attrs["n_features_in_"] = n_features
+        if names is not None:
+            attrs["feature_names_in_"] = names
+        attrs["_state"] = state
+        return attrs
+
     def _assign(self, theta, state, n_epochs, info, names, n_features, continuing):
         """Set every fitted attribute in one block (the fit succeeded)."""
-        for name, value in self._expose(theta, n_features, info).items():
+        attrs = self._fitted_attributes(theta, state, n_epochs, info=info, names=names,
+                                        n_features=n_features, continuing=continuing)
+        for name, value in attrs.items():
             setattr(self, name, value)
-        self.n_iter_ = (self.n_iter_ + n_epochs) if continuing else n_epochs
-        self.t_ = state.t
-        unit = state.precond.objective_scale  # the loop's objective is J / unit
-        self.loss_curve_ = [unit * value for value in state.loss_curve]
-        self.best_loss_ = min(self.loss_curve_) if state.loss_curve else np.inf
-        if self.early_stopping:
-            self.validation_scores_ = list(state.validation_scores)
-            self.best_validation_score_ = float(np.max(state.validation_scores))
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-        self.n_features_in_ = n_features
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_") and not continuing:
+        if names is None and hasattr(self, "feature_names_in_") and not continuing:
             del self.feature_names_in_
-        self._state = state
 
     # ---- public API ---------------------------------------------------------
     def fit(self, X, y, sample_weight=None):

@@ -150,6 +150,7 @@ class Plan:
     # callable(epoch, objective in user units, state) -> True to stop after this epoch
     # (scikit-learn callbacks); the epochs then run one compiled call each
     on_epoch: object = None
+    on_epoch_begin: object = None  # callable(epoch, state) before each epoch, with on_epoch
 
 
 @dataclass
@@ -333,7 +334,8 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
     limit = DIVERGENCE_FACTOR * max(reference_objective, floor)
     compiled = _compiled_fit(problem, plan, st)
     whole = (compiled is not None and not higher and not plan.verbose
-             and plan.on_epoch is None and type(plan.schedule).compiled())
+             and plan.on_epoch is None and plan.on_epoch_begin is None
+             and type(plan.schedule).compiled())
     result = None
     if whole:
         curve = np.zeros(max_epochs)
@@ -370,6 +372,8 @@ def _epochs(problem, plan, st, max_epochs, stopper, limit, compiled):
     best_theta, converged, epoch = None, False, 0
     curve = np.zeros(1)
     for epoch in range(1, max_epochs + 1):
+        if plan.on_epoch_begin is not None:
+            plan.on_epoch_begin(epoch, st)
         start = time.perf_counter()
         result = None
         if compiled is not None:
