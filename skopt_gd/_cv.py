@@ -188,6 +188,12 @@ class _PathCV:
     def partial_fit(self, X, y, *args, **kwargs):  # pragma: no cover - never available
         raise AttributeError("partial_fit")
 
+    # Callbacks are not wired through the path yet (issue 13): no set_callbacks rather
+    # than callbacks that would be accepted and silently never called.
+    @available_if(_never)
+    def set_callbacks(self, *callbacks):  # pragma: no cover - never available
+        raise AttributeError("set_callbacks")
+
     def _l1_ratios(self):
         """The ``l1_ratio`` values searched; one, the penalty's own, unless elastic net."""
         if self.penalty != "elasticnet":

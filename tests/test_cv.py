@@ -460,3 +460,9 @@ def test_guide_page_runs():
     namespace = {}
     for block in blocks:
         exec(compile(block, str(page), "exec"), namespace)
+
+
+@pytest.mark.parametrize("cls", [SGDLinearRegressorCV, SGDLogisticClassifierCV])
+def test_cv_estimators_do_not_offer_callbacks_they_would_ignore(cls):
+    """The path does not run callbacks yet: no ``set_callbacks`` rather than a silent no-op."""
+    assert not hasattr(cls(), "set_callbacks")

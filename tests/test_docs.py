@@ -47,6 +47,7 @@ GUIDE_PAGES = [
     "guide/schedules.md",
     "guide/penalties.md",
     "guide/training.md",
+    "guide/callbacks.md",
 ]
 
 #: Example script -> the figure it writes and the page committing it.
