@@ -219,6 +219,13 @@ def identity(n_features, fit_intercept, n_outputs, weight_mean=1.0):
                           weight_mean=weight_mean)
 
 
+def _blocks(rows):
+    """Row ranges of about 2^16 entries: temporaries of a block, never of all rows (the
+    memory target is 10 % of X)."""
+    step = max(64, (1 << 16) // max(rows.shape[1], 1))
+    return [(lo, min(lo + step, rows.shape[0])) for lo in range(0, rows.shape[0], step)]
+
+
 def _weighted_moments(X, sw, center):
     """Weighted column means (or zeros) and variances (second moments uncentred)."""
     total = float(sw.sum())
@@ -230,10 +237,9 @@ def _weighted_moments(X, sw, center):
     if center:
         mean = np.asarray(sw @ X, dtype=np.float64) / total
     var = np.zeros(X.shape[1])
-    step = max(1, (1 << 20) // max(X.shape[1], 1))
-    for lo in range(0, X.shape[0], step):  # row blocks: no n x d temporaries
-        B = np.asarray(X[lo:lo + step], dtype=np.float64) - mean
-        var += np.asarray(sw[lo:lo + step], dtype=np.float64) @ (B * B)
+    for lo, hi in _blocks(X):  # row blocks: no n x d temporaries
+        B = np.asarray(X[lo:hi], dtype=np.float64) - mean
+        var += np.asarray(sw[lo:hi], dtype=np.float64) @ (B * B)
     return mean, var / total
 
 
@@ -248,8 +254,11 @@ def _covariance(X, sw, mean):
     rows, weights = _strided(X, sw, STATS_ROWS)
     if not weights.sum() > 0:
         rows, weights = X, np.asarray(sw, dtype=np.float64)
-    B = np.asarray(rows, dtype=np.float64) - mean
-    return (B * weights[:, None]).T @ B / weights.sum()
+    cov = np.zeros((X.shape[1], X.shape[1]))
+    for lo, hi in _blocks(rows):
+        B = np.asarray(rows[lo:hi], dtype=np.float64) - mean
+        cov += (B * weights[lo:hi, None]).T @ B
+    return cov / weights.sum()
 
 
 def _whitening(cov, kappa, l2):
@@ -328,13 +337,20 @@ def _phi_rows(pre, Xs):
     return B @ pre.M if pre.mode == "full" else B * pre.M
 
 
-def _top_eigenvalue(Z, weights, total, pre, curvature, l2, pen):
-    """Largest eigenvalue of the Hessian bound of ``lipschitz`` from its (d+1)^2 matrix."""
-    A = np.column_stack([Z, np.full(Z.shape[0], float(pre.fit_intercept))])
-    H = curvature * (A * weights[:, None]).T @ A / total
-    d = Z.shape[1]
+def _top_eigenvalue(rows, weights, total, pre, curvature, l2, pen):
+    """Largest eigenvalue of the Hessian bound of ``lipschitz`` from its (d+1)^2 matrix,
+    accumulated over blocks of the rows (mapped to phi a block at a time); also the
+    largest squared row norm in phi."""
+    d = rows.shape[1]
+    H, top_row = np.zeros((d + 1, d + 1)), 0.0
+    for lo, hi in _blocks(rows):
+        Z = _phi_rows(pre, rows[lo:hi])
+        A = np.column_stack([Z, np.full(Z.shape[0], float(pre.fit_intercept))])
+        H += (A * weights[lo:hi, None]).T @ A
+        top_row = max(top_row, float(np.einsum("ij,ij->i", Z, Z).max(initial=0.0)))
+    H *= curvature / total
     H[:d, :d] += l2 * (pre.M.T @ pre.M if pre.mode == "full" else np.diag(pen))
-    return float(np.linalg.eigvalsh((H + H.T) / 2)[-1])
+    return float(np.linalg.eigvalsh((H + H.T) / 2)[-1]), top_row
 
 
 def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iterations=30):
@@ -347,15 +363,16 @@ def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iteratio
     with ``z_i`` the row in phi (and 1 for the intercept), on evenly strided rows.
     """
     rows, weights = _strided(X, sw, LIPSCHITZ_ROWS)
-    Z = _phi_rows(pre, rows)
     total = weights.sum() if weights.sum() > 0 else 1.0
     pen = np.ones(X.shape[1]) if pre.mode is None else (
         np.sum(pre.M**2, axis=0) if pre.mode == "full" else pre.M**2)
+    if not sp.issparse(rows) and rows.shape[1] <= FULL_MAX_FEATURES:  # few columns: exactly
+        top, norms = _top_eigenvalue(rows, weights, total, pre, curvature, l2, pen)
+        return _batch_smoothness(top, curvature * (norms + pre.fit_intercept) + l2 * pen.max(),
+                                 X.shape[0] if n_samples is None else n_samples, batch_size)
+    Z = _phi_rows(pre, rows)
     u = np.linspace(1.0, 2.0, X.shape[1] + 1)
     top = 0.0
-    if not sp.issparse(Z) and Z.shape[1] <= FULL_MAX_FEATURES:  # few columns: exactly
-        top = _top_eigenvalue(Z, weights, total, pre, curvature, l2, pen)
-        iterations = 0
     for _ in range(iterations):
         u /= np.linalg.norm(u)
         raw = np.asarray(Z @ u[:-1]).ravel() + (u[-1] if pre.fit_intercept else 0.0)
@@ -367,7 +384,13 @@ def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iteratio
     rows = (np.asarray(Z.multiply(Z).sum(axis=1)).ravel() if sp.issparse(Z)
             else np.einsum("ij,ij->i", Z, Z))
     top_row = curvature * (float(rows.max(initial=0.0)) + pre.fit_intercept) + l2 * pen.max()
-    n = X.shape[0] if n_samples is None else n_samples
+    return _batch_smoothness(top, top_row, X.shape[0] if n_samples is None else n_samples,
+                             batch_size)
+
+
+def _batch_smoothness(top, top_row, n, batch_size):
+    """Gower et al.'s expected smoothness of batches of ``batch_size`` of ``n`` rows from
+    the full-gradient smoothness ``top`` and the largest one-row smoothness ``top_row``."""
     B = min(batch_size, n)
     if n == 1:
         return max(top_row, np.finfo(float).tiny)

@@ -290,3 +290,27 @@ def test_averaged_point_is_judged_for_divergence():
         return
     j = _objective(X, y, est.coef_, est.intercept_)
     assert j <= 10 * _objective(X, y, np.zeros(2), 0.0)
+
+
+def test_preconditioner_and_auto_eta0_temporaries_stay_under_a_tenth_of_X():
+    """The statistics behind preconditioning="auto" and eta0="auto" (moments, covariance,
+    Lipschitz bound) work on row blocks: their peak extra memory stays below 10 % of X
+    (issue 11's memory target; one n x d temporary would be 100 %)."""
+    import tracemalloc
+
+    from skopt_gd import _precondition
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((200_000, 20))
+    y = X @ rng.standard_normal(20)
+    sw = np.ones(len(y))
+    tracemalloc.start()
+    try:
+        pre = _precondition.fit(X, y[:, None], sw, fit_intercept=True, kappa=1.0, degree=2,
+                                l1=0.0, l2=0.0, batch_size=32)
+        _precondition.lipschitz(X, sw, pre, curvature=1.0, l2=0.0, batch_size=32)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert pre.mode == "full"
+    assert peak < 0.1 * X.nbytes, f"{peak / 2**20:.1f} MiB for X of {X.nbytes / 2**20:.0f} MiB"
