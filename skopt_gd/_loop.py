@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _kernels
+from ._precondition import row_blocks
 from ._validation import ConvergenceWarning, warn
 from .optimizers._base import direction as step_direction
 
@@ -117,11 +118,7 @@ BLOCK_BYTES = 1 << 22  # dense rows per block of the gradient: about 4 MiB (cach
 
 def _blocks(X):
     """Row slices of about ``BLOCK_BYTES`` of dense X (one slice for sparse X)."""
-    n = X.shape[0]
-    step = n
-    if isinstance(X, np.ndarray):
-        step = max(64, BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
-    return [slice(lo, lo + step) for lo in range(0, n, step)] or [slice(0, 0)]
+    return row_blocks(X, BLOCK_BYTES)
 
 
 def _all_rows(idx, n):

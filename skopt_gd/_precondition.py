@@ -219,11 +219,18 @@ def identity(n_features, fit_intercept, n_outputs, weight_mean=1.0):
                           weight_mean=weight_mean)
 
 
-def _blocks(rows):
-    """Row ranges of about 2^16 entries: temporaries of a block, never of all rows (the
-    memory target is 10 % of X)."""
-    step = max(64, (1 << 16) // max(rows.shape[1], 1))
-    return [(lo, min(lo + step, rows.shape[0])) for lo in range(0, rows.shape[0], step)]
+STATS_BLOCK_BYTES = 1 << 19
+"""Bytes of dense rows per block of the statistics below: their temporaries stay far
+below 10 % of X (the memory target)."""
+
+
+def row_blocks(X, block_bytes):
+    """Row slices of about ``block_bytes`` of dense X each (one slice for sparse X)."""
+    n = X.shape[0]
+    step = n
+    if isinstance(X, np.ndarray):
+        step = max(64, block_bytes // max(X.shape[1] * X.itemsize, 1))
+    return [slice(lo, lo + step) for lo in range(0, n, step)] or [slice(0, 0)]
 
 
 def _weighted_moments(X, sw, center):
@@ -237,9 +244,9 @@ def _weighted_moments(X, sw, center):
     if center:
         mean = np.asarray(sw @ X, dtype=np.float64) / total
     var = np.zeros(X.shape[1])
-    for lo, hi in _blocks(X):  # row blocks: no n x d temporaries
-        B = np.asarray(X[lo:hi], dtype=np.float64) - mean
-        var += np.asarray(sw[lo:hi], dtype=np.float64) @ (B * B)
+    for block in row_blocks(X, STATS_BLOCK_BYTES):  # no n x d temporaries
+        B = np.asarray(X[block], dtype=np.float64) - mean
+        var += np.asarray(sw[block], dtype=np.float64) @ (B * B)
     return mean, var / total
 
 
@@ -255,9 +262,9 @@ def _covariance(X, sw, mean):
     if not weights.sum() > 0:
         rows, weights = X, np.asarray(sw, dtype=np.float64)
     cov = np.zeros((X.shape[1], X.shape[1]))
-    for lo, hi in _blocks(rows):
-        B = np.asarray(rows[lo:hi], dtype=np.float64) - mean
-        cov += (B * weights[lo:hi, None]).T @ B
+    for block in row_blocks(rows, STATS_BLOCK_BYTES):
+        B = np.asarray(rows[block], dtype=np.float64) - mean
+        cov += (B * weights[block, None]).T @ B
     return cov / weights.sum()
 
 
@@ -343,10 +350,10 @@ def _top_eigenvalue(rows, weights, total, pre, curvature, l2, pen):
     largest squared row norm in phi."""
     d = rows.shape[1]
     H, top_row = np.zeros((d + 1, d + 1)), 0.0
-    for lo, hi in _blocks(rows):
-        Z = _phi_rows(pre, rows[lo:hi])
+    for block in row_blocks(rows, STATS_BLOCK_BYTES):
+        Z = _phi_rows(pre, rows[block])
         A = np.column_stack([Z, np.full(Z.shape[0], float(pre.fit_intercept))])
-        H += (A * weights[lo:hi, None]).T @ A
+        H += (A * weights[block, None]).T @ A
         top_row = max(top_row, float(np.einsum("ij,ij->i", Z, Z).max(initial=0.0)))
     H *= curvature / total
     H[:d, :d] += l2 * (pre.M.T @ pre.M if pre.mode == "full" else np.diag(pen))
