@@ -1,9 +1,13 @@
 """Array API path: fit and predict on torch, CuPy or ``array_api_strict`` arrays.
 
 With ``sklearn.set_config(array_api_dispatch=True)`` and ``X`` from a
-non-numpy Array API namespace, the data term -- ``X @ theta``, the loss and its
-gradient, ``X.T @ G`` -- runs in ``X``'s namespace and on its device (a GPU for
-CUDA tensors). Everything of size ``n_samples x n_features`` stays there.
+non-numpy Array API namespace, the data term's products -- the predictions
+``X @ theta`` and the gradient ``X.T @ G`` -- run in ``X``'s namespace and on its
+device (a GPU for CUDA tensors). Everything of size ``n_samples x n_features`` stays
+there. The loss, its gradient and the class probabilities are the package's one
+definition of each (``_losses.py``), evaluated on the host on the ``n_samples x
+n_outputs`` predictions, which move to the host and their gradients back (a
+``1 / n_features`` share of the traffic of reading ``X``).
 
 The training loop itself (optimizer state, schedule, penalty and proximal
 step, averaging, stopping) runs unchanged in numpy on the host, on the packed
@@ -11,7 +15,7 @@ parameters ``theta`` of ``(n_features + 1) x n_outputs`` numbers: each update
 moves ``theta`` to the device and its gradient back -- the same design as the
 dask path (``_dask.py``), with the device in place of the workers. The target
 is encoded on the host (``n_samples`` labels, not the data) by the
-estimators' own code, then moved to the device.
+estimators' own code, and stays there with the weights.
 
 Fitted ``coef_`` and ``intercept_`` are arrays of the input's namespace and
 device; ``decision_function`` and the regressor's ``predict`` return arrays
@@ -43,68 +47,28 @@ def to_numpy(a):
     return move_to(a, xp=np, device="cpu")
 
 
-# ---- losses in the data's namespace ---------------------------------------------
-def _sigmoid(xp, z):
-    e = xp.exp(-xp.abs(z))  # never overflows
-    return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _squared_error(xp, loss, raw, Y):
-    r = raw - Y
-    return 0.5 * xp.sum(r * r, axis=1), r
-
-
-def _huber(xp, loss, raw, Y):
-    r, e = raw - Y, loss.epsilon
-    a = xp.abs(r)
-    value = xp.sum(xp.where(a <= e, 0.5 * a * a, e * a - 0.5 * e * e), axis=1)
-    return value, xp.where(r > e, e, xp.where(r < -e, -e, r))
-
-
-def _epsilon_insensitive(xp, loss, raw, Y):
-    r, e = raw - Y, loss.epsilon
-    value = xp.sum(xp.where(xp.abs(r) > e, xp.abs(r) - e, 0.0), axis=1)
-    return value, xp.where(xp.abs(r) > e, xp.sign(r), 0.0)
-
-
-def _binary_log(xp, loss, raw, Y):
-    return (xp.logaddexp(xp.zeros_like(raw), raw) - Y * raw)[:, 0], _sigmoid(xp, raw) - Y
-
-
-def _multinomial_log(xp, loss, raw, Y):
-    shifted = raw - xp.max(raw, axis=1, keepdims=True)
-    e = xp.exp(shifted)
-    total = xp.sum(e, axis=1, keepdims=True)
-    value = (xp.log(total) - xp.sum(shifted * Y, axis=1, keepdims=True))[:, 0]
-    return value, e / total - Y
-
-
-# Formulas of ``_losses.py`` (value per row, gradient w.r.t. raw) in any namespace.
-XP_LOSSES = {
-    "SquaredError": _squared_error, "Huber": _huber,
-    "EpsilonInsensitive": _epsilon_insensitive, "BinaryLogLoss": _binary_log,
-    "MultinomialLogLoss": _multinomial_log,
-}
-
-
-def _xp_loss(loss):
-    try:
-        return XP_LOSSES[type(loss).__name__]
-    except KeyError:
-        raise TypeError(f"The loss {type(loss).__name__} has no Array API form; "
-                        "convert the data to numpy.") from None
+def on_host(func, a, space):
+    """``func`` of ``a``'s host copy, returned in ``a``'s namespace, device and dtype
+    (``space`` is ``(xp, device)``, or ``None`` for a numpy ``a``: ``func(a)``)."""
+    if space is None:
+        return func(a)
+    xp, device = space
+    out = np.asarray(func(to_numpy(a)), dtype=_numpy_dtype(a))
+    return move_to(out, xp=xp, device=device)
 
 
 # ---- the problem the training loop sees ---------------------------------------------
 class ArrayAPIProblem:
-    """The data term of ``_loop.Problem``, computed in ``xp`` on ``device``."""
+    """The data term of ``_loop.Problem``: ``X @ theta`` and ``X.T @ G`` in ``xp`` on
+    ``device``; the loss and its gradient by the package's one definition
+    (``Loss.value_and_gradient``) on the host, on the ``n x k`` predictions of the rows
+    (``k`` outputs), which move between host and device each batch -- never ``X``."""
 
     def __init__(self, X, Y, sample_weight, loss, penalty, fit_intercept, xp, device):
         self.xp, self.device = xp, device
-        self.X, self.Y = _Rows(X, self._rows), _Rows(Y, self._rows)  # as the loop indexes them
-        self.sample_weight = _HostWeights(sample_weight, xp)
+        self.X = _Rows(X, self._rows)  # as the loop indexes it
+        self.Y, self.sample_weight = Y, sample_weight  # host arrays (n x k, n)
         self.loss, self.penalty, self.fit_intercept = loss, penalty, fit_intercept
-        self._value_and_grad = _xp_loss(loss)
         self.n_samples = X.shape[0]
         self.weight_mean = 0.0  # s_bar of the unbiased batch gradient (fit sets it)
 
@@ -122,25 +86,25 @@ class ArrayAPIProblem:
     def batch_value_and_grad(self, idx, theta):
         """Weighted loss sum, weight total and mean gradient over rows ``idx``."""
         xp = self.xp
-        Xb, Yb, sb = (self._rows(a, idx) for a in (self.X.data, self.Y.data,
-                                                    self.sample_weight.data))
-        total = float(xp.sum(sb))
+        Xb, Yb, sb = self._rows(self.X.data, idx), self.Y[idx], self.sample_weight[idx]
+        total = float(sb.sum())
         if total <= 0:
             return 0.0, total, None
-        values, G = self._value_and_grad(xp, self.loss, self.raw(Xb, theta), Yb)
-        rows = int(xp.sum(xp.astype(sb > 0, xp.int64)))
-        G = G * (sb / _loop.batch_divisor(rows, self.weight_mean, total))[:, None]
-        parts = [Xb.T @ G] + ([xp.sum(G, axis=0)[None, :]] if self.fit_intercept else [])
+        values, G = self.loss.value_and_gradient(to_numpy(self.raw(Xb, theta)), Yb)
+        G *= (sb / _loop.batch_divisor(int(np.count_nonzero(sb > 0)), self.weight_mean,
+                                       total))[:, None]
+        Gd = move_to(G.astype(_numpy_dtype(Xb), copy=False), xp=xp, device=self.device)
+        parts = [Xb.T @ Gd] + ([xp.sum(Gd, axis=0)[None, :]] if self.fit_intercept else [])
         grad = to_numpy(xp.concat(parts, axis=0) if len(parts) > 1 else parts[0])
-        return float(xp.sum(values * sb)), total, grad.astype(theta.dtype, copy=False)
+        return float(values @ sb), total, grad.astype(theta.dtype, copy=False)
 
     def objective(self, theta, X=None, Y=None, sample_weight=None):
         """The documented objective ``J`` (on all rows when a selection is given as-is)."""
-        X = self.X.data if X is None else X
-        Y = self.Y.data if Y is None else Y
-        s = self.sample_weight.data if sample_weight is None else sample_weight.data
-        values, _ = self._value_and_grad(self.xp, self.loss, self.raw(X, theta), Y)
-        return float(self.xp.sum(values * s)) / float(self.xp.sum(s)) + self.penalty.value(theta)
+        X = self.X.data if X is None else X.data
+        Y = self.Y if Y is None else Y
+        s = self.sample_weight if sample_weight is None else sample_weight
+        values = self.loss.value(to_numpy(self.raw(X, theta)), Y)
+        return float(values @ s) / float(s.sum()) + self.penalty.value(theta)
 
 
 class _Rows:
@@ -152,19 +116,6 @@ class _Rows:
 
     def __getitem__(self, rows):
         return self._take(self.data, rows)
-
-
-class _HostWeights:
-    """Device weights whose ``sum()`` and slices answer as the numpy loop expects."""
-
-    def __init__(self, data, xp):
-        self.data, self.xp = data, xp
-
-    def __getitem__(self, rows):
-        return _HostWeights(self.data[rows], self.xp)
-
-    def sum(self):
-        return float(self.xp.sum(self.data))
 
 
 # ---- fit and predict ----------------------------------------------------------------
@@ -217,8 +168,7 @@ def fit(est, X, y, sample_weight, optimizer, schedule, *, partial, classes, spac
     Y, sw, info = _host_target(est, X, y, sample_weight, first, partial, classes)
     n_outputs = Y.shape[1]
     problem = ArrayAPIProblem(
-        X, move_to(Y, xp=xp, device=device), move_to(sw, xp=xp, device=device),
-        est._make_loss(n_outputs), make_penalty(est.penalty, est.alpha, est.l1_ratio, d),
+        X, Y, sw, est._make_loss(n_outputs), make_penalty(est.penalty, est.alpha, est.l1_ratio, d),
         est.fit_intercept, xp, device)
     # _initial_state reads X's shape and dtype, and eta0="auto" its first rows; these
     # fits train in the original coordinates (preconditioning as None), s_bar of call 1
@@ -248,26 +198,7 @@ def decision(est, X, xp, device):
     return X @ coef.T + intercept
 
 
-# ---- classifier outputs from raw scores (n, 1) or (n, k) in xp ---------------------------
-def predict_proba(raw, xp):
-    """Sigmoid (two columns) or softmax probabilities, in ``raw``'s namespace."""
-    if raw.shape[1] == 1:
-        p = _sigmoid(xp, raw[:, 0])
-        return xp.stack([1.0 - p, p], axis=1)
-    e = xp.exp(raw - xp.max(raw, axis=1, keepdims=True))
-    return e / xp.sum(e, axis=1, keepdims=True)
-
-
-def predict_log_proba(raw, xp):
-    """Stable log-probabilities: ``-log(1 + exp(-+z))`` or log-softmax."""
-    if raw.shape[1] == 1:
-        z = raw[:, 0]
-        zero = xp.zeros_like(z)
-        return xp.stack([-xp.logaddexp(zero, z), -xp.logaddexp(zero, -z)], axis=1)
-    shifted = raw - xp.max(raw, axis=1, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-
-
+# ---- classifier labels from raw scores (n, 1) or (n, k) in xp ---------------------------
 def predict_labels(classes, raw, xp, device):
     """``classes_[index of the best score]``; numeric labels come back on ``device``."""
     idx = xp.astype(raw[:, 0] > 0, xp.int64) if raw.shape[1] == 1 else xp.argmax(raw, axis=1)

@@ -233,17 +233,14 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
         raw, space = self._raw_and_space(X)
-        if space is not None:
-            return _array_api.predict_proba(raw, space[0])
         loss = BinaryLogLoss if raw.shape[1] == 1 else MultinomialLogLoss
-        return loss.proba(raw)
+        return _array_api.on_host(loss.proba, raw, space)
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably."""
         raw, space = self._raw_and_space(X)
-        if space is not None:
-            return _array_api.predict_log_proba(raw, space[0])
-        return log_proba_binary(raw) if raw.shape[1] == 1 else log_proba_multinomial(raw)
+        return _array_api.on_host(
+            log_proba_binary if raw.shape[1] == 1 else log_proba_multinomial, raw, space)
 
     def predict(self, X):
         """Predicted class labels, shape (n_samples,)."""

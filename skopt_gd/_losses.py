@@ -46,6 +46,11 @@ class Loss(Compiled):
         """Per-sample loss, shape ``(n,)``."""
         return self._run(raw, y)[0]
 
+    def value_and_gradient(self, raw, y):
+        """Per-sample loss ``(n,)`` and its gradient w.r.t. the raw predictions ``(n, k)``,
+        in float64, from one pass of ``row``."""
+        return self._run(raw, y)
+
     def gradient(self, raw, y):
         """Gradient w.r.t. the raw predictions, shape ``(n, k)``."""
         return self._run(raw, y)[1].astype(np.asarray(raw).dtype, copy=False)
