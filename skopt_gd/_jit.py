@@ -36,6 +36,7 @@ import math
 import os
 from collections import namedtuple
 
+import numpy as np
 import numba
 from numba.core import types
 from numba.extending import overload
@@ -217,6 +218,32 @@ def shrink(w, threshold):
 
 # ---- the cache stamp ---------------------------------------------------------------
 _HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class _Alias:
+    """``__array_interface__`` of an array, with its memory declared writeable."""
+
+    def __init__(self, a):
+        self.base = a  # keeps the memory alive
+        self.__array_interface__ = dict(a.__array_interface__,
+                                        data=(a.__array_interface__["data"][0], False))
+
+
+def readable(a):
+    """``a``, as a kernel that only reads it takes it: a read-only ndarray (a read-only
+    memmap, the weights' zero-stride view, a frozen array) becomes a writeable alias of
+    the same memory, no copy.
+
+    numba types a read-only array as a type of its own, so each kernel taking one would
+    be compiled again for it -- about a minute on two cores, once for read-only ``X``,
+    once for explicit ``sample_weight`` (the default weights are read-only), once more
+    for both. The kernels never write to their data arguments (tests/test_errors.py
+    runs every fit on read-only memmaps, where a write would fault), so one compiled
+    version serves all.
+    """
+    if not isinstance(a, np.ndarray) or a.flags.writeable:
+        return a
+    return np.asarray(_Alias(a))
 
 
 def _package_digest():

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from scipy.special import expit, softmax
 
-from ._jit import Compiled, driver, hook
+from ._jit import Compiled, driver, hook, readable
 
 
 @hook
@@ -39,7 +39,8 @@ class Loss(Compiled):
     def _run(self, raw, y):
         R = np.array(raw, dtype=np.float64, order="C", ndmin=2)
         values = np.empty(R.shape[0])
-        _rows(self.packed(), R, np.ascontiguousarray(y, dtype=np.float64), values, 1.0)
+        _rows(self.packed(), R, readable(np.ascontiguousarray(y, dtype=np.float64)), values,
+              1.0)
         return values, R
 
     def value(self, raw, y):

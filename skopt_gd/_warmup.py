@@ -2,9 +2,11 @@
 
 The kernels are compiled once for all of the package's optimizers, schedules and
 losses (``_jit.Packed``), so one small fit per code path warms them all: dense and
-CSR input; one output, several outputs and multinomial; per-sample, mini-batch and
-full-batch epochs (serial and threaded); the whole-fit call and the per-epoch one
-(verbose, early stopping, a validation score). ``skopt-gd warmup`` runs it; the
+CSR input, float64 and float32 (float32 stays float32: kernels of its own); one output,
+several outputs and multinomial; per-sample, mini-batch and full-batch epochs (serial,
+threaded, and numpy's BLAS epochs with one compiled pass); the whole-fit call and the
+per-epoch one (verbose, early stopping, a validation score). Read-only data and explicit
+weights need no kernels of their own (``_jit.readable``). ``skopt-gd warmup`` runs it; the
 first command of the README (``skopt-gd compare``) warms the default paths too.
 """
 
@@ -25,8 +27,9 @@ def _fits():
     labels = (y > np.median(y)).astype(int)
     three = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
     csr = sp.csr_matrix(np.where(np.abs(X) > 1.0, X, 0.0))
-    wide = rng.standard_normal((4096, 20))  # a threaded full pass (>= 2^16 entries)
-    for data in (X, csr):
+    wide = rng.standard_normal((4096, 20))  # a threaded full-batch epoch (>= 2^16 entries)
+    narrow = rng.standard_normal((1 << 16, 16))  # numpy's BLAS epochs (_kernels._blas_epoch)
+    for data in (X, csr, X.astype(np.float32), csr.astype(np.float32)):
         for batch in (1, 8, None):
             for estimator, target in ((SGDLinearRegressor(), y), (SGDLinearRegressor(), Y),
                                       (SGDLogisticClassifier(), labels),
@@ -35,7 +38,8 @@ def _fits():
         yield SGDLinearRegressor(penalty="l1", alpha=1e-3, max_iter=3), data, y
         yield SGDLinearRegressor(early_stopping=True, max_iter=3), data, y
         yield SGDLinearRegressor(optimizer="sgd", average=True, max_iter=3), data, y
-    yield SGDLinearRegressor(batch_size=None, max_iter=2), wide, wide[:, 0]
+    for big in (wide, narrow):
+        yield SGDLinearRegressor(batch_size=None, max_iter=2), big, big[:, 0]
 
 
 def warmup():

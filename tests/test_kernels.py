@@ -234,12 +234,19 @@ def test_dispatch_rules(monkeypatch):
     X, y = regression()
     est = SGDLinearRegressor(batch_size=5, max_iter=2, tol=None, random_state=0)
     fit_both(est, X, y, monkeypatch)  # registered components: compiled
+    full = _clone(est).set_params(batch_size=None)
+    fit_both(full, X, y, monkeypatch)  # a small full batch: compiled too
     for params, data in [
         (dict(optimizer=MySGD()), (X, y)),  # unregistered class
-        (dict(batch_size=None), (X, y)),  # full batch: one update per epoch, no epoch kernel
         ({}, (np.asfortranarray(X), y)),  # column-major rows
     ]:
         fit_both(_clone(est).set_params(**params), *data, monkeypatch, expect_kernel=False)
+    # a large narrow full batch: numpy's BLAS passes (the threshold lowered to this X)
+    monkeypatch.setattr(_kernels, "BLAS_MIN_ENTRIES", X.size)
+    fit_both(full, X, y, monkeypatch, expect_kernel=False)
+    fit_both(est, X, y, monkeypatch)  # mini-batches stay compiled
+    monkeypatch.setattr(_kernels, "BLAS_MAX_FEATURES", X.shape[1])
+    fit_both(full, X, y, monkeypatch)  # as wide as BLAS_MAX_FEATURES: compiled
 
 
 def test_subclass_really_uses_its_own_step(monkeypatch):
@@ -297,15 +304,21 @@ def _count_full_passes(monkeypatch):
     return calls
 
 
+@pytest.mark.parametrize("path", ["blas", "compiled"])
 @pytest.mark.parametrize("kind", ["dense", "csr", "float32"])
 @pytest.mark.parametrize("loss", LOSS_DATA)
-def test_full_batch_pass(loss, kind, monkeypatch):
+def test_full_batch_pass(loss, kind, path, monkeypatch):
+    """Full batch either way -- numpy's loop with one compiled pass per epoch (the large
+    narrow batches, ``_kernels.BLAS_MIN_ENTRIES``) or whole epochs compiled (the rest) --
+    is the numpy loop's fit."""
     est, (X, y) = LOSS_DATA[loss](kind)
     est.set_params(batch_size=None, optimizer="nesterov", learning_rate="constant", eta0=0.1,
                    penalty="elasticnet", alpha=0.01, max_iter=4, tol=None)
+    if path == "blas":
+        monkeypatch.setattr(_kernels, "BLAS_MIN_ENTRIES", 0)
     calls = _count_full_passes(monkeypatch)
-    fast, ref, _ = fit_both(est, X, y, monkeypatch, expect_kernel=False)
-    assert calls and all(calls)  # every epoch and the final objective
+    fast, ref, _ = fit_both(est, X, y, monkeypatch, expect_kernel=path == "compiled")
+    assert calls and all(calls)  # every epoch (blas) and the final objective
     assert_same(fast, ref, np.float32 if kind == "float32" else np.float64)
 
 
@@ -317,6 +330,7 @@ def test_full_batch_pass_split_over_threads(kind, monkeypatch):
     y = np.asarray(X @ rng.randn(6)).ravel() + 0.1 * rng.randn(4099)
     w = rng.uniform(0, 2, size=len(y))
     est = SGDLinearRegressor(batch_size=None, eta0=0.1, max_iter=3, tol=None)
+    monkeypatch.setattr(_kernels, "BLAS_MIN_ENTRIES", 0)  # the numpy loop's epochs
     calls = _count_full_passes(monkeypatch)
     fast, ref, _ = fit_both(est, X, y, monkeypatch, sample_weight=w, expect_kernel=False)
     assert calls and all(calls)
@@ -379,3 +393,25 @@ def test_permutation_of_other_bit_generators_uses_their_shuffle():
     ours = np.random.RandomState(np.random.PCG64(3))
     ref = np.random.RandomState(np.random.PCG64(3))
     np.testing.assert_array_equal(_kernels.permutation(100, ours), ref.permutation(100))
+
+
+def test_read_only_data_and_explicit_weights_share_the_default_kernels(tmp_path):
+    """Read-only X (a memmap, as joblib hands to GridSearchCV's workers), read-only y and
+    explicit weights reach the kernels as writeable aliases (``_jit.readable``): numba
+    types a read-only array apart, and each would compile every kernel again. The
+    inputs are untouched and the fit equals the one on ordinary arrays."""
+    X, y = regression()
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    Xr = np.load(path, mmap_mode="r")
+    yr, w = y.copy(), np.linspace(0.5, 1.5, len(y))
+    yr.flags.writeable = False
+    est = SGDLinearRegressor(batch_size=5, max_iter=3, tol=None, random_state=0)
+    ref = _clone(est).fit(X, y, sample_weight=w)
+    got = _clone(est).fit(Xr, yr, sample_weight=w)
+    np.testing.assert_array_equal(got.coef_, ref.coef_)
+    np.testing.assert_array_equal(Xr, X)
+    from numba.core import types
+
+    for sig in _kernels._fit.signatures:
+        assert not any(isinstance(a, types.Array) and not a.mutable for a in sig), sig
