@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from . import _array_api, _callbacks, _dask, _loop, _precondition
-from ._params import cached_param_names
+from ._params import cached_param_names, validate_params_once
 from ._penalties import L1_RATIOS, make_penalty
 from ._validation import (
     HasMethods, Interval, StrOptions, check_fit_data, check_is_fitted, check_weights,
@@ -75,7 +75,7 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
     # ---- validation entry point ---------------------------------------------
     def _resolve_components(self):
         """Validate every parameter (nested objects too) and resolve names to objects."""
-        self._validate_params()
+        validate_params_once(self)
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = OPTIMIZERS[optimizer]()

@@ -19,6 +19,33 @@ def cached_param_names(cls):
     return names
 
 
+#: parameter tuples that passed ``_validate_params``: ``(class, ((name, type, value), ...))``
+_VALIDATED = set()
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def validate_params_once(est):
+    """``est._validate_params()``, skipped for a parameter set of plain scalars (strings,
+    numbers, ``None``) already validated for this class.
+
+    A grid search validates the same few parameter sets thousands of times, and the
+    three validations of a fit (estimator, optimizer, schedule) cost a tenth of a small
+    fit. Values of any other type (objects, lists, arrays) are validated every time;
+    the value's type is part of the key (``True`` and ``1`` are different values here).
+    """
+    params = est.get_params(deep=False)
+    if not all(type(v) in _SCALARS for v in params.values()):
+        est._validate_params()
+        return
+    key = (type(est), tuple(sorted((k, type(v), v) for k, v in params.items())))
+    if key in _VALIDATED:
+        return
+    est._validate_params()
+    if len(_VALIDATED) > 4096:  # bounded: a search over floats never grows it far
+        _VALIDATED.clear()
+    _VALIDATED.add(key)
+
+
 class ParamObject(BaseEstimator):
     """Base of hyperparameter-only objects (no state, no logic in ``__init__``)."""
 

@@ -55,12 +55,35 @@ def check_fit_data(X, y, *, multi_output, y_numeric):
     estimator assigns ``n_features_in_`` / ``feature_names_in_`` itself, only
     once the fit has succeeded.
     """
+    if _plain(X, y, multi_output=multi_output, y_numeric=y_numeric):
+        return X, y, None
     names = _get_feature_names(X)
     X, y = check_X_y(
         X, y, accept_sparse="csr", dtype=FLOAT_DTYPES, multi_output=multi_output,
         y_numeric=y_numeric, ensure_all_finite=True,
     )
     return X, y, names
+
+
+def _plain(X, y, *, multi_output, y_numeric):
+    """Whether ``check_X_y`` (as ``check_fit_data`` calls it) would return ``X`` and ``y``
+    themselves, without a warning or an error: float ndarrays of matching lengths with
+    finite entries (sums checked, as scikit-learn's own fast test does).
+
+    Most fits inside a grid search are of such arrays, and ``check_X_y``'s dataframe
+    probes cost about as much as a whole small fit's epochs; anything else -- lists,
+    dataframes, memmaps, sparse, other dtypes, a column ``y``, a non-finite sum -- takes
+    ``check_X_y``, which converts, warns or raises as usual.
+    """
+    if (type(X) is not np.ndarray or X.dtype not in FLOAT_DTYPES or X.ndim != 2
+            or X.shape[0] < 1 or X.shape[1] < 1):
+        return False
+    if (type(y) is not np.ndarray or y.ndim not in ((1, 2) if multi_output else (1,))
+            or y.shape[0] != X.shape[0] or (y.ndim == 2 and y.shape[1] < 1)
+            or y.dtype.kind not in ("iuf" if y_numeric else "iubfU")):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(X.sum()) and (y.dtype.kind != "f" or np.isfinite(y.sum())))
 
 
 def check_weights(sample_weight, X):

@@ -186,10 +186,18 @@ def test_class_weight_zeroing_every_sample_is_an_error():
 # Bad parameter values, nested optimizer and schedule objects included
 # --------------------------------------------------------------------------- #
 
+class _Opaque:
+    """Neither a name nor an optimizer; its repr is the same in every process (the
+    test ids must be, for pytest-xdist's workers to collect the same tests)."""
+
+    def __repr__(self):
+        return "<opaque object>"
+
+
 #: (param, bad value, message regex) shared by both estimators
 BAD_PARAMS = [
     ("optimizer", "adamw", r"'optimizer' parameter"),
-    ("optimizer", object(), r"'optimizer' parameter"),
+    ("optimizer", _Opaque(), r"'optimizer' parameter"),
     ("learning_rate", "linear_warmup", r"'learning_rate' parameter"),
     ("learning_rate", Adam(), r"'learning_rate' parameter"),
     ("eta0", 0.0, r"'eta0' parameter"),
@@ -643,3 +651,73 @@ def test_a_slow_steady_rise_is_reported_as_divergence():
     with pytest.raises(ValueError, match=DIVERGE_MATCH):
         est.fit(X, y)
     assert not hasattr(est, "coef_")
+
+
+# --------------------------------------------------------------------------- #
+# The fit's fast validation path gives check_X_y's answer
+# --------------------------------------------------------------------------- #
+
+def _fast_cases():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 3))
+    nan, big = X.copy(), np.full((6, 3), 1e308)
+    nan[2, 1] = np.nan
+    y = rng.standard_normal(6)
+    y_nan = y.copy()
+    y_nan[0] = np.inf
+    labels = np.array(list("abcabc"))
+    # (X, y, multi_output, y_numeric, whether the fast path takes it)
+    return {
+        "float64": (X, y, False, True, True),
+        "float32": (X.astype(np.float32), y, False, True, True),
+        "fortran": (np.asfortranarray(X), y, False, True, True),
+        "int-y-numeric": (X, np.arange(6), False, True, True),
+        "string-labels": (X, labels, False, False, True),
+        "2d-y-multi": (X, np.c_[y, y], True, True, True),
+        "nan-X": (nan, y, False, True, False),
+        "overflowing-sum": (big, y, False, True, False),
+        "inf-y": (X, y_nan, False, True, False),
+        "column-y": (X, y[:, None], False, True, False),
+        "int-X": (np.arange(18).reshape(6, 3), y, False, True, False),
+        "list-X": (X.tolist(), y, False, True, False),
+        "short-y": (X, y[:5], False, True, False),
+        "no-rows": (X[:0], y[:0], False, True, False),
+        "object-y": (X, y.astype(object), False, True, False),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_fast_cases()))
+def test_fast_validation_path_returns_what_check_X_y_returns(case):
+    from sklearn.utils.validation import check_X_y
+
+    from skopt_gd._validation import _plain, check_fit_data
+
+    X, y, multi, numeric, fast = _fast_cases()[case]
+    assert _plain(X, y, multi_output=multi, y_numeric=numeric) is fast
+    if not fast:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X_ref, y_ref = check_X_y(X, y, dtype=(np.float64, np.float32), multi_output=multi,
+                                 y_numeric=numeric, accept_sparse="csr")
+        got = check_fit_data(X, y, multi_output=multi, y_numeric=numeric)
+    assert got[0] is X and X_ref is X
+    assert_array_equal(got[1], y_ref)
+    assert got[1].dtype == y_ref.dtype
+    assert got[2] is None
+
+
+def test_validation_memo_never_lets_an_equal_but_invalid_value_through():
+    """Validated parameter sets are remembered (skopt_gd._params.validate_params_once):
+    ``1 == True`` and ``1.0 == 1`` must not make an invalid value pass as a valid one."""
+    X, y = make_data("reg")
+    est = make_est("reg", fit_intercept=True, max_iter=3, tol=None).fit(X, y)
+    with pytest.raises(ValueError, match="'fit_intercept' parameter"):
+        est.set_params(fit_intercept=1).fit(X, y)
+    est.set_params(fit_intercept=True, max_iter=3).fit(X, y)
+    with pytest.raises(ValueError, match="'max_iter' parameter"):
+        est.set_params(max_iter=3.0).fit(X, y)
+    opt = SGD(momentum=0.5)
+    make_est("reg", optimizer=opt, max_iter=3, tol=None).fit(X, y)
+    with pytest.raises(ValueError, match="'nesterov' parameter"):
+        make_est("reg", optimizer=SGD(momentum=0.5, nesterov=1), max_iter=3).fit(X, y)

@@ -37,7 +37,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from .._jit import Compiled, driver, hook, kernel
-from .._params import ParamObject
+from .._params import ParamObject, validate_params_once
 
 _unit = Interval(Real, 0, 1, closed="left")
 _positive = Interval(Real, 0, None, closed="neither")
@@ -106,7 +106,7 @@ class Optimizer(Compiled, ParamObject):
 
     def validate(self):
         """Check the hyperparameters; raise ``ValueError`` naming the bad one."""
-        self._validate_params()
+        validate_params_once(self)
 
     def check_l1(self, l1):
         """Raise ``ValueError`` if the penalty has an L1 part (strength ``l1 > 0``)

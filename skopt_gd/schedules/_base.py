@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from .._jit import Compiled, driver, hook
-from .._params import ParamObject
+from .._params import ParamObject, validate_params_once
 
 positive = Interval(Real, 0, None, closed="neither")
 nonnegative = Interval(Real, 0, None, closed="left")
@@ -111,7 +111,7 @@ class Schedule(Compiled, ParamObject):
 
     def validate(self):
         """Check the hyperparameters; raise ``ValueError`` naming the bad one."""
-        self._validate_params()
+        validate_params_once(self)
 
     def rate(self, t, eta0):
         """Learning rate of update ``t`` (1-based) for base rate ``eta0``."""
