@@ -451,6 +451,10 @@ def converged(model, alias, **params):
 #: "adaptive" schedule stops it early (measured: coef errors 0.03-0.2 here at
 #: defaults; a decaying rate freezes z and the average drifts towards it).
 SCHEDULE_FREE_RUN = dict(learning_rate="constant", tol=None, max_iter=20000)
+#: Schedule-free Adam at a smaller rate than its "auto" 1.0 (chosen on the real-data
+#: panel): at 1.0, once the log-loss gradients vanish its second moment decays, the base
+#: sequence makes excursions and the uniform average keeps ~2e-2 of them (measured).
+RUN_ETA0 = {"schedulefree_adam": dict(eta0=0.01)}
 
 
 @pytest.mark.parametrize("model", ["regressor", "binary", "multinomial"])
@@ -458,7 +462,7 @@ SCHEDULE_FREE_RUN = dict(learning_rate="constant", tol=None, max_iter=20000)
 def test_converges_to_the_exact_solver(alias, model):
     X, y = data(model, seed=1, n=60)
     alpha, n = 0.01, X.shape[0]
-    run = SCHEDULE_FREE_RUN if alias in SCHEDULE_FREE else {}  # Prodigy: at defaults
+    run = {**SCHEDULE_FREE_RUN, **RUN_ETA0.get(alias, {})} if alias in SCHEDULE_FREE else {}
     ours = converged(model, alias, penalty="l2", alpha=alpha, **run).fit(X, y)
     if model == "regressor":
         exact = Ridge(alpha=alpha * n).fit(X, y)
