@@ -5,8 +5,9 @@ per update (µs each); compiled, an update costs what its arithmetic costs.
 
 No formula of a component is written here. The optimizer's update, the loss
 and the schedule's rate are the owning classes' static methods, reached through
-the hooks ``coord`` / ``begin`` (``optimizers._base``), ``row`` (``_losses``)
-and ``lr`` (``schedules``): numba specialises the engine per component type
+the switched ``update`` / ``points`` of ``optimizers._base`` (over the
+optimizer's hooks ``begin``, ``coord`` or ``move``, ``point``, ``reduce`` /
+``finish``), ``row`` (``_losses``) and ``lr`` (``schedules``): numba specialises the engine per component type
 (``_jit.py`` explains the mechanism and why it was chosen). The L1 prox is
 ``_jit.shrink``; the preconditioner's map is ``_precondition._forward`` /
 ``_pullback``; the unbiased batch divisor is ``batch_divisor`` here, which the
@@ -27,12 +28,12 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ._jit import kernel, parallel, readable, shrink, switched
+from ._jit import kernel, parallel, readable, switched
 from ._losses import Loss, row
 from ._penalties import ElasticNet, smooth_gradient, strength, sums
 from ._precondition import _forward, _pullback
 from .schedules import Constant, lr, plateau
-from .optimizers._base import begin, coord
+from .optimizers._base import points, update
 
 ENABLED = True
 """Switch for tests and debugging: ``False`` forces the Python loop of ``_loop.py``."""
@@ -269,34 +270,14 @@ def _penalty_value(theta, nc, l1, l2):
     return strength(a, b, l1, l2)
 
 
-# ---- the update: per coordinate, gradient + L2 part -> the optimizer's ``coord``
-# (direction and prox multiplier) -> theta -= eta * direction -> L1 prox. The same pass
-# zeroes the gradient for the next batch and sums the new penalty (the next batch's
-# objective is taken at these parameters).
+# ---- the update: ``optimizers._base.update`` (gradient + L2 part -> the optimizer's
+# hooks -> new parameters -> L1 prox), which also zeroes the gradient for the next batch
+# and sums the new penalty (the next batch's objective is taken at these parameters).
 @_jit(inline="always")
 def _average(avg, theta, n_avg):
     """Running mean of the iterates (``_loop._average``)."""
     for j in range(theta.shape[0]):
         avg[j] = theta[j] if n_avg == 1 else avg[j] + (theta[j] - avg[j]) / n_avg
-
-
-@switched(over="coord")
-def _apply(h, bufs, cst, grad, theta, eta, l1, l2, l1w, k, lo, hi, prox):
-    """Update coordinates ``lo:hi``; returns their ``sum |w|`` and ``sum w^2`` afterwards.
-    The L1 threshold of coordinate ``j`` is ``l1 * l1w[j // k]`` (the preconditioner's
-    per-row factor; ``l1w`` has one entry per row of theta); ``prox[j]`` keeps the
-    optimizer's multiplier."""
-    a, b = 0.0, 0.0
-    for j in range(lo, hi):
-        direction, px = coord(h, cst, bufs, j, grad[j] + smooth_gradient(theta[j], l2))
-        w = theta[j] - eta * direction
-        if l1 != 0.0:
-            w = shrink(w, eta * l1 * l1w[j // k] * px)
-        theta[j] = w
-        grad[j] = 0.0
-        prox[j] = px
-        a, b = a + abs(w), b + w * w
-    return a, b
 
 
 # ---- epochs --------------------------------------------------------------------
@@ -405,23 +386,30 @@ def _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, t
 
 @_jit
 def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, rates, theta,
-           avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, lh, l1, l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp,
-           tmp, sbar):
+           avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, phases, lh, l1, l2, d,
+           fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp, thy, tmp, sbar):
     """The updates of one epoch (``_loop._update``, in order). ``counters`` (in/out):
     t, samples seen, n_avg, epoch objective sum, diverged flag, diverging value.
-    With a preconditioner (``pmode`` 1 diagonal, 2 full) ``theta`` holds phi: each
-    batch is taken at ``thp = theta'``, its gradient pulled back to phi."""
+    ``phases`` is the optimizer's ``(shifts, reduces)``: with ``shifts`` each batch is
+    taken at its gradient point ``thy`` (``theta`` stays the exposed point). With a
+    preconditioner (``pmode`` 1 diagonal, 2 full) ``theta`` holds phi: each batch is
+    taken at ``thp = theta'`` of that point, its gradient pulled back to phi."""
     n, k = Y.shape
     nc, P = d * k, theta.shape[0]
     t, seen, n_avg, t_start = int(counters[0]), counters[1], int(counters[2]), int(counters[0])
     a, b = sums(theta, nc)
     l2_phi = l2 if pmode == 0 else 0.0  # with a preconditioner L2 acts at theta'
     epoch_value = 0.0
+    shifts, reduces = phases
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
-        src = theta
+        at = theta
+        if shifts:
+            points(hyper, bufs, theta, thy)
+            at = thy
+        src = at
         if pmode != 0:
-            _forward(pmode, Mf, md, shift, theta, thp, d, k, fit_intercept)
+            _forward(pmode, Mf, md, shift, at, thp, d, k, fit_intercept)
             src = thp
         value, total = _batch_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi,
                                    block, src, nc, fit_intercept, lh, G, grad, Gt,
@@ -438,15 +426,16 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
                 grad[j] += smooth_gradient(thp[j], l2)
             _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept)
         elif l1 != 0.0 or l2 != 0.0:
+            if shifts:
+                a, b = sums(at, nc)
             value += total * strength(a, b, l1, l2)
         t += 1
         seen += hi - lo
         if average and seen >= average:
             n_avg += 1
         eta = rates[t - t_start - 1]
-        cst = begin(hyper, scal, t, eta)
-        a, b = _apply(hyper, bufs, cst, grad, theta, eta, l1, l2_phi, l1w, k, 0, nc, prox)
-        _apply(hyper, bufs, cst, grad, theta, eta, 0.0, 0.0, l1w, k, nc, P, prox)
+        a, b = update(hyper, scal, bufs, t, eta, grad, at, theta, l1, l2_phi, l1w, k, nc, prox,
+                      reduces)
         if average and seen >= average:
             _average(avg, theta, n_avg)
         epoch_value += value
@@ -616,9 +605,9 @@ RUN_EPOCHS, RUN_SHUFFLE, RUN_WEIGHT, RUN_LIMIT, RUN_STOPPER, RUN_PATIENCE, RUN_E
 
 @_jit
 def _fit(X, data, indices, indptr, sparse, Y, sw, order, key, keypos, batch_size, block,
-         rates, theta, avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, lh, sh,
-         l1, l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp, tmp,
-         sbar, scaled, run, stop, curve):
+         rates, theta, avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, phases, lh,
+         sh, l1, l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp, thy,
+         tmp, sbar, scaled, run, stop, curve):
     """Up to ``run[RUN_EPOCHS]`` epochs in one call (``_loop.train``'s epoch loop): a fresh
     row order per epoch (``RandomState.shuffle``'s draws from ``key``/``keypos``), the
     schedule's rates from the base rate ``run[RUN_ETA]``, the epoch, its objective into
@@ -641,9 +630,9 @@ def _fit(X, data, indices, indptr, sparse, Y, sw, order, key, keypos, batch_size
                           theta, avg, G, lh, l2, d, fit_intercept, average, counters, sbar)
         else:
             _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, rates,
-                   theta, avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, lh, l1,
-                   l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w, thp,
-                   tmp, sbar)
+                   theta, avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, phases,
+                   lh, l1, l2, d, fit_intercept, average, counters, pmode, Mf, md, shift, l1w,
+                   thp, thy, tmp, sbar)
         epochs += 1
         if counters[4] != 0:
             status = STATUS_DIVERGED
@@ -715,6 +704,7 @@ class CompiledEpochs:
         self.problem, self.plan = problem, plan
         self._precondition(precond, problem.X.shape[1])
         self.hyper, self.lh = plan.optimizer.packed(), problem.loss.packed()
+        self.phases = tuple(bool(p) for p in type(plan.optimizer).phases())
         X, dtype = problem.X, problem.X.dtype
         self.Y = readable(np.ascontiguousarray(problem.Y, dtype=dtype))
         self.sw = _weights(problem.sample_weight, dtype)
@@ -792,10 +782,10 @@ class CompiledEpochs:
                 self.X, *self.csr, self.sparse, self.Y, self.sw, order, key, keypos, bs,
                 self.block, rates, theta, avg, np.zeros_like(theta), G, Gt, partial,
                 np.zeros(threads), opt["buffers"], opt["scalars"], opt["prox"], self.hyper,
-                self.lh, sh, pen.l1, pen.l2, d, pb.fit_intercept, self.plan.average,
-                counters, self.pmode, self.Mf, self.md, self.shift, self.l1w,
-                np.zeros_like(theta), np.zeros_like(theta), self.sbar, self.scaled, run, stop,
-                curve)
+                self.phases, self.lh, sh, pen.l1, pen.l2, d, pb.fit_intercept,
+                self.plan.average, counters, self.pmode, self.Mf, self.md, self.shift,
+                self.l1w, np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta),
+                self.sbar, self.scaled, run, stop, curve)
         if state is not None:  # the generator advanced as ``done`` permutations would
             state["state"]["key"], state["state"]["pos"] = key, int(keypos[0])
             rng.set_state(state)

@@ -3,12 +3,14 @@
 Nothing here branches on an optimizer, schedule or penalty name: those are
 resolved to objects before the loop starts (see ``_base.py``).
 
-Per update ``t``: ``theta' = precond.forward(phi)`` -> the unbiased estimate of the
-mean loss gradient over the batch at ``theta'`` (``sum_B s_i grad_i / (|B| s_bar)``),
-plus the penalty's smooth gradient -> pulled back to ``phi`` ->
-``direction = optimizer.step(grad, state, t, eta_t)`` -> ``phi -= eta_t * direction`` ->
-L1 proximal step -> averaging. ``phi`` is the optimizer's parametrization
-(``_precondition.py``; ``theta`` itself with ``preconditioning=None``).
+Per update ``t``: ``theta' = precond.forward(optimizer.gradient_point(phi))`` (the
+point is ``phi`` itself except for rules with a ``point`` hook, schedule-free's ``y``)
+-> the unbiased estimate of the mean loss gradient over the batch at ``theta'``
+(``sum_B s_i grad_i / (|B| s_bar)``), plus the penalty's smooth gradient -> pulled
+back to ``phi`` -> ``phi = optimizer.update(phi, grad, state, t, eta_t)``
+(``phi - eta_t * direction`` for a rule with a direction) -> L1 proximal step ->
+averaging. ``phi`` is the optimizer's parametrization (``_precondition.py``;
+``theta`` itself with ``preconditioning=None``) and always the exposed point.
 
 ``phi`` and ``theta`` pack the parameters as one ``(n_features [+ 1], n_outputs)``
 array, the intercept in the last row, so every optimizer treats coefficients and
@@ -24,7 +26,7 @@ import numpy as np
 from . import _kernels
 from ._precondition import row_blocks
 from ._validation import ConvergenceWarning, warn
-from .optimizers._base import direction as step_direction
+from .optimizers._base import advance, where_gradient
 
 # An epoch objective this many times above the objective at theta = 0 is a
 # blow-up, not a fit (see issue notes: SGDRegressor returns 1e11-1e16 coefs).
@@ -208,7 +210,7 @@ def batches(n, batch_size, order):
 def _update(problem, plan, st, idx, epoch):
     """One update on rows ``idx``; returns the batch's weighted objective sum."""
     pre = st.precond
-    theta = pre.forward(st.theta)
+    theta = pre.forward(where_gradient(plan.optimizer, st.theta, st.opt_state))
     value, total, grad = problem.batch_value_and_grad(idx, theta)
     if grad is None:  # all weights zero: the batch carries no information
         return 0.0
@@ -219,8 +221,7 @@ def _update(problem, plan, st, idx, epoch):
     st.t += 1
     grad = pre.pullback(problem.penalty.add_gradient(theta, grad))
     eta = plan.schedule.rate(st.t, st.eta_base)
-    direction = step_direction(plan.optimizer, grad, st.opt_state, st.t, eta)
-    st.theta -= eta * direction
+    st.theta = advance(plan.optimizer, st.theta, grad, st.opt_state, st.t, eta)
     if problem.penalty.l1:
         scale = np.asarray(plan.optimizer.prox_scale(st.opt_state, st.t), dtype=np.float64)
         if scale.size == st.theta.size:

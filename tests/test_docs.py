@@ -56,6 +56,7 @@ EXAMPLES = {
     "grid_search.py": "grid_search.png",
     "leave_one_out.py": "leave_one_out.png",
     "vs_linear_regression.py": "vs_linear_regression.png",
+    "lr_free.py": "lr_free.png",
 }
 
 PUBLIC_MODULES = {

@@ -84,8 +84,9 @@ def package_run(opt, grad_fn, theta0, lrs):
 
 def test_registry_lists_exactly_the_api_aliases():
     from test_optimizers_issue12 import ALIASES as ISSUE12  # tested there
+    from test_optimizers_lrfree import ALIASES as LRFREE  # and there
 
-    assert set(optimizers.OPTIMIZERS) == set(OPTIMIZER_ALIASES) | set(ISSUE12)
+    assert set(optimizers.OPTIMIZERS) == set(OPTIMIZER_ALIASES) | set(ISSUE12) | set(LRFREE)
 
 
 @pytest.mark.parametrize("alias", sorted(OPTIMIZER_ALIASES))

@@ -43,8 +43,12 @@ from skopt_gd import SGDLinearRegressor, SGDLogisticClassifier
 
 # The fixed vocabulary of API.md, written out (not imported from the package).
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
-              "amsgrad", "adamax", "nadam"]
-SCHEDULES = ["constant", "invscaling", "optimal", "adaptive", "exponential", "step", "cosine"]
+              "amsgrad", "adamax", "nadam", "radam", "rprop", "lion", "schedulefree_sgd",
+              "schedulefree_adam", "prodigy"]
+#: API.md: the rules that refuse an L1 part (sign-based, or exposing an average)
+NO_L1 = {"rprop", "lion", "schedulefree_sgd", "schedulefree_adam"}
+SCHEDULES = ["constant", "invscaling", "optimal", "adaptive", "exponential", "step", "cosine",
+             "linear", "onecycle", "cosine_restarts", "polynomial", "multistep", "cyclic"]
 PENALTIES = [None, "l2", "l1", "elasticnet"]
 BATCH_SIZES = [None, 1, 2, 5, 64]
 LOSSES = ["squared_error", "huber", "epsilon_insensitive"]
@@ -83,6 +87,7 @@ DOCUMENTED = {
     "early_stopping_split": r"early_stopping",
     "diverged": (r"^Training diverged at epoch \d+: .*smaller eta0.*"
                  r"scale the features"),
+    "l1_refused": r"the L1 proximal step has no exact-zero guarantee",
 }
 FIT_DEFECTS = ["nan_X", "inf_X", "nan_y", "inf_y", "negative_weight", "nan_weight",
                "short_weight", "short_y", "no_samples", "no_features", "bad_eta0",
@@ -269,7 +274,15 @@ def chance_defects(kind, dtype, y, sw, params):
         found.append("optimal_alpha_zero")
     if params["early_stopping"]:
         found.append("early_stopping_split")
+    if params["optimizer"] in NO_L1 and l1_part(params) > 0:
+        found.append("l1_refused")
     return found
+
+
+def l1_part(params):
+    """Strength of the penalty's L1 part (API.md's R(w))."""
+    ratio = {"l1": 1.0, "elasticnet": params.get("l1_ratio", 0.15)}.get(params["penalty"], 0.0)
+    return params.get("alpha", 1e-4) * ratio
 
 
 def make(kind, params):
@@ -438,6 +451,10 @@ def test_every_optimizer_penalty_and_batch_size(optimizer, penalty):
             Xs = sp.csr_matrix(X)
             before = snapshot(Xs, y, sw)
             est, error = fit_or_error(make(kind, params), Xs, y, sw)
+            if optimizer in NO_L1 and l1_part(params) > 0:
+                assert error is not None and re.search(DOCUMENTED["l1_refused"], str(error))
+                assert_unchanged(before, Xs, y, sw)
+                continue
             assert error is None, f"{kind} batch_size={batch_size}: {error}"
             check_fitted(est, kind, Xs, y)
             assert_same_fit(est, fit_or_error(clone(est), Xs, y, sw)[0])

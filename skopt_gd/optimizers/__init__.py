@@ -8,8 +8,11 @@ calls ``state = opt.init_state(params)`` once, then for every update
     params -= eta_t * direction              # the one place eta_t appears
 
 Each class reproduces the algorithm documented for the ``torch.optim``
-optimizer of the same name (weight decay off: penalties are handled by the
-estimator), to float64 round-off. Its formula is written once, as the class's
+optimizer of the same name, or of its reference implementation
+(``schedulefree``, ``prodigyopt``), with weight decay off (penalties are
+handled by the estimator), to float64 round-off. Rules that read the
+parameters (schedule-free's average, Prodigy's distance to the start) are
+called as ``params = opt.update(params, grad, state, t, eta_t)`` instead. Its formula is written once, as the class's
 ``begin`` / ``coord`` static methods (see :mod:`skopt_gd.optimizers._base`),
 which both ``step`` and the compiled training engine run.
 
@@ -35,13 +38,16 @@ from ._adam import Adam, Adamax, NAdam
 from ._adaptive import Adadelta, Adagrad, RMSprop
 from ._base import Optimizer
 from ._lion import Lion
+from ._prodigy import Prodigy
 from ._radam import RAdam
 from ._rprop import Rprop
+from ._schedulefree import ScheduleFreeAdam, ScheduleFreeSGD
 from ._sgd import SGD
 
 __all__ = [
     "Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "Adamax",
-    "NAdam", "RAdam", "Rprop", "Lion", "OPTIMIZERS",
+    "NAdam", "RAdam", "Rprop", "Lion", "ScheduleFreeSGD", "ScheduleFreeAdam", "Prodigy",
+    "OPTIMIZERS",
 ]
 
 OPTIMIZERS = {
@@ -58,5 +64,8 @@ OPTIMIZERS = {
     "radam": lambda: RAdam(),
     "rprop": lambda: Rprop(),
     "lion": lambda: Lion(),
+    "schedulefree_sgd": lambda: ScheduleFreeSGD(),
+    "schedulefree_adam": lambda: ScheduleFreeAdam(),
+    "prodigy": lambda: Prodigy(),
 }
 """Alias -> factory of the optimizer object the alias stands for."""
