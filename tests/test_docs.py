@@ -56,6 +56,7 @@ EXAMPLES = {
     "grid_search.py": "grid_search.png",
     "leave_one_out.py": "leave_one_out.png",
     "vs_linear_regression.py": "vs_linear_regression.png",
+    "cv_path.py": "cv_path.png",
 }
 
 PUBLIC_MODULES = {
