@@ -3,7 +3,12 @@
 * ``SGDLinearRegressorCV(penalty="l1", alphas=20, cv=5)`` vs ``LassoCV(alphas=20, cv=5)``
   at 100,000 x 100 dense (issue 13's target: ours <= 1x LassoCV's wall time);
 * ``SGDLogisticClassifierCV`` on 10 values x 5 folds vs ``LogisticRegressionCV(Cs=10,
-  cv=5)`` on the same grid (``alpha = 1 / (C n_train)``; target: <= 0.5x).
+  cv=5)`` on the same grid (``alpha = 1 / (C n_train)``; target: <= 0.5x);
+* on the sparse text-like set of the benchmarks (``benchmarks.data.text_like``: CSR,
+  Zipf vocabulary, tf-idf rows of unit norm), ``SGDLogisticClassifierCV`` vs a
+  ``GridSearchCV`` over ``SGDClassifier(loss="log_loss")``'s ``alpha`` on the same 10
+  values and folds (both objectives are ``mean log-loss + alpha ||w||^2 / 2``; target:
+  <= 0.5x). ``--text N D`` sets its size (``--text 0 0`` skips it).
 
 Both sides get the same folds (one ``KFold`` object) and the same grid; every time is the
 wall time of a whole ``fit`` (validation, grid, all folds, the refit), the best of
@@ -14,6 +19,9 @@ relative to its best (is a faster answer a worse one?).
     python benchmarks/cv.py            # 100,000 x 100
     python benchmarks/cv.py --quick    # 20,000 x 50
     python benchmarks/cv.py --quick --base-defaults   # also the base's mini-batch settings
+    python benchmarks/cv.py --text 200000 100000       # the suite's full-size text set
+    NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
+        python benchmarks/cv.py --cpu-time             # steadier on a shared machine
 """
 
 import argparse
@@ -22,10 +30,16 @@ import warnings
 
 import numpy as np
 from sklearn.datasets import make_classification
-from sklearn.linear_model import LassoCV, LogisticRegressionCV
-from sklearn.model_selection import KFold
+from sklearn.linear_model import LassoCV, LogisticRegressionCV, SGDClassifier
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 
 from skopt_gd import SGDLinearRegressorCV, SGDLogisticClassifierCV
+
+if __package__ in (None, ""):  # python benchmarks/cv.py
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import data  # noqa: E402
 
 
 #: our rows: the CV defaults (full batch, constant rate); ``--base-defaults`` adds the
@@ -42,16 +56,22 @@ def regression_data(n, p, seed=0):
     return X, X @ w + 1.0 + rng.randn(n)
 
 
+#: the clock of ``timed``: wall time, or (``--cpu-time``) this process's CPU time -- the
+#: steadier measure on a shared machine, with every library on one thread
+#: (``NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``)
+CLOCK = {"clock": time.perf_counter}
+
+
 def timed(make, X, y, repeats):
-    """``(best wall time, fitted estimator)`` over ``repeats`` fits from scratch."""
-    best, est = np.inf, None
+    """``(best time, fitted estimator)`` over ``repeats`` fits from scratch."""
+    best, est, clock = np.inf, None, CLOCK["clock"]
     for _ in range(repeats):
         est = make()
-        start = time.perf_counter()
+        start = clock()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est.fit(X, y)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return best, est
 
 
@@ -89,6 +109,30 @@ def classifier_rows(n, p, folds, repeats, n_jobs, variants):
     return rows
 
 
+#: the text set's grid: SGDClassifier's alpha, log-spaced around its default 1e-4
+TEXT_GRID = np.logspace(-3, -7, 10)
+
+
+def text_rows(n, d, repeats, n_jobs, variants):
+    ds = data.text_like(n, d, alpha=1e-5)
+    X, y = ds.X, ds.y
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    t_ref, ref = timed(lambda: GridSearchCV(
+        SGDClassifier(loss="log_loss", random_state=0), {"alpha": TEXT_GRID}, cv=folds,
+        scoring="accuracy", n_jobs=n_jobs), X, y, repeats)
+    curve = ref.cv_results_["mean_test_score"]  # in TEXT_GRID's (decreasing) order
+    rows = [(f"GridSearchCV(SGDClassifier) text {n:,} x {d:,}", t_ref, 1.0,
+             ref.best_params_["alpha"], 0.0)]
+    for label, params in variants:
+        t, ours = timed(lambda: SGDLogisticClassifierCV(
+            alphas=TEXT_GRID, cv=folds, n_jobs=n_jobs, random_state=0, **params), X, y,
+            repeats)
+        k = int(np.argmin(np.abs(TEXT_GRID - ours.alpha_)))
+        rows.append((f"SGDLogisticClassifierCV text, {label}", t, t / t_ref, ours.alpha_,
+                     curve.max() - curve[k]))
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="20,000 x 50 instead")
@@ -96,26 +140,41 @@ def main(argv=None):
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--base-defaults", action="store_true",
                         help="also time the base estimator's batch_size=128, 'adaptive'")
+    parser.add_argument("--text", type=int, nargs=2, metavar=("N", "D"), default=None,
+                        help="size of the sparse text set (default 20,000 x 10,000; "
+                             "5,000 x 5,000 with --quick; 0 0 skips it)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by process CPU time (run every library on one thread)")
+    parser.add_argument("--text-only", action="store_true", help="only the text set")
     args = parser.parse_args(argv)
+    if args.cpu_time:
+        CLOCK["clock"] = time.process_time
     n, p = (20_000, 50) if args.quick else (100_000, 100)
+    text = args.text or ((5_000, 5_000) if args.quick else (20_000, 10_000))
     folds = KFold(5, shuffle=True, random_state=0)
     timed(lambda: SGDLinearRegressorCV(alphas=2, cv=2, max_iter=2),
           *regression_data(200, 5), 1)  # warm-up: numba's kernels compiled / loaded
     timed(lambda: SGDLogisticClassifierCV(alphas=2, cv=2, max_iter=2),
           *make_classification(200, 5, random_state=0), 1)
-    print(f"{n:,} x {p} dense, 5 folds, n_jobs={args.n_jobs}, best of {args.repeats}\n")
+    clock = "CPU time" if args.cpu_time else "wall time"
+    print(f"{n:,} x {p} dense, 5 folds, n_jobs={args.n_jobs}, best of {args.repeats}, "
+          f"{clock}\n")
     print(f"| {'estimator':<52} | {'seconds':>8} | {'ratio':>6} | {'alpha_':>10} | "
           f"{'anchor score gap':>16} |")
     print(f"|{'-' * 54}|{'-' * 10}:|{'-' * 7}:|{'-' * 11}:|{'-' * 17}:|")
     variants = VARIANTS + [BASE_DEFAULTS] * args.base_defaults
-    for rows in (regression_rows, classifier_rows):
-        for label, seconds, ratio, alpha, gap in rows(n, p, folds, args.repeats, args.n_jobs,
-                                                      variants):
+    tables = [lambda: regression_rows(n, p, folds, args.repeats, args.n_jobs, variants),
+              lambda: classifier_rows(n, p, folds, args.repeats, args.n_jobs, variants)]
+    tables = [] if args.text_only else tables
+    if min(text) > 0:
+        tables.append(lambda: text_rows(*text, args.repeats, args.n_jobs, variants))
+    for rows in tables:
+        for label, seconds, ratio, alpha, gap in rows():
             print(f"| {label:<52} | {seconds:8.2f} | {ratio:6.2f} | {alpha:10.3g} | "
                   f"{gap:16.2e} |", flush=True)
-    print("\nratio: wall time / the anchor's. anchor score gap: the anchor's mean CV score "
+    print(f"\nratio: {clock} / the anchor's. anchor score gap: the anchor's mean CV score "
           "at our alpha vs its best (relative MSE for LassoCV, accuracy for "
-          "LogisticRegressionCV).")
+          "LogisticRegressionCV and the text grid search).")
 
 
 if __name__ == "__main__":

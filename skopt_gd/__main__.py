@@ -29,6 +29,11 @@ class Progress:
         self.text = text
         self._draw(force=True)
 
+    def note(self, text):
+        """Relabel, redrawn only if the last draw is 0.05 s old (called per epoch)."""
+        self.text = text
+        self._draw()
+
     def advance(self, n):
         self.done = min(self.done + n, self.total)
         self._draw(force=self.done == self.total)

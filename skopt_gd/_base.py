@@ -134,8 +134,9 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         return _loop.Problem(X, Y, sw, self._make_loss(n_outputs, 1.0 / s), penalty,
                              self.fit_intercept, weight_mean=pre.weight_mean)
 
-    def _preconditioner(self, X, Y, sw, n_outputs):
-        """Learn the map of ``preconditioning`` from this (first call's) data."""
+    def _preconditioner(self, X, Y, sw, n_outputs, stats=None):
+        """Learn the map of ``preconditioning`` from this (first call's) data (``stats``:
+        its ``_precondition.statistics``, if already known)."""
         if self.preconditioning is None:
             return _precondition.identity(X.shape[1], self.fit_intercept, n_outputs,
                                           weight_mean=_precondition.mean_weight(sw))
@@ -143,7 +144,8 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, X.shape[1])
         return _precondition.fit(X, Y, sw, fit_intercept=self.fit_intercept,
                                  kappa=loss.curvature, degree=loss.degree, l1=penalty.l1,
-                                 l2=penalty.l2, batch_size=self._batch_size(X.shape[0]))
+                                 l2=penalty.l2, batch_size=self._batch_size(X.shape[0]),
+                                 stats=stats)
 
     def _resolve_eta0(self, optimizer, problem, pre, n_outputs):
         """``eta0``, with ``"auto"`` resolved from the optimizer and the data: its

@@ -340,13 +340,49 @@ def _table(result, plus_minus, markdown):
         lines = [f"### {_title(result)}", "", "| " + " | ".join(headers) + " |",
                  "|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|"]
         lines += ["| " + " | ".join(cells) + " |" for cells in body]
-        return "\n".join(lines + [""] + [f"- {note}" for note in _notes(result)]).rstrip()
+        lines += [""] + [f"- {note}" for note in _notes(result)]
+        return "\n".join([*lines, *_cv_table(result, True)]).rstrip()
     widths = [max(len(r[j]) for r in [headers] + body) for j in range(len(headers))]
     def line(cells):
         return "  ".join(c.ljust(w) if j in (0, 7) else c.rjust(w)
                          for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
     lines = [_title(result), line(headers), line(["-" * w for w in widths])]
-    return "\n".join(lines + [line(cells) for cells in body] + _notes(result))
+    return "\n".join(lines + [line(cells) for cells in body] + _notes(result)
+                     + _cv_table(result, False))
+
+
+CV_HEADERS = ("...CV model", "alpha_", "CV score", "fit time", "time ratio")
+
+
+def _cv_cells(row):
+    """Cells of one ``...CV`` row (``_compare.cv_rows``)."""
+    if row["error"]:
+        return [row["model"], "failed", "", "", ""]
+    return [row["model"], f"{row['alpha']:.4g}", _fixed(row["score"]),
+            f"{row['fit_time'] * 1e3:.1f} ms", f"{row['ratio']:.2f}"]
+
+
+def _cv_table(result, markdown):
+    """The ``...CV`` rows as a table under the models' (empty without rows)."""
+    if not result.cv_rows:
+        return []
+    score = "-MSE of the model's target" if result.task == "regression" else "accuracy"
+    title = (f"alpha chosen by CV on all the data (same folds, same grid; alpha_ in "
+             f"skopt_gd's units; CV score = {score} at alpha_)")
+    body = [_cv_cells(row) for row in result.cv_rows]
+    notes = [f"{row['model']}: {row['error']}" for row in result.cv_rows if row["error"]]
+    if markdown:
+        return (["", f"{title}:", "", "| " + " | ".join(CV_HEADERS) + " |",
+                 "|" + "|".join(["---"] + ["---:"] * (len(CV_HEADERS) - 1)) + "|"]
+                + ["| " + " | ".join(cells) + " |" for cells in body]
+                + [f"- {note}" for note in notes])
+    widths = [max(len(r[j]) for r in [list(CV_HEADERS)] + body) for j in range(len(CV_HEADERS))]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if j == 0 else c.rjust(w)
+                         for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return ([f"{title}:", line(CV_HEADERS), line(["-" * w for w in widths])]
+            + [line(cells) for cells in body] + notes)
 
 
 def _plain(value):
@@ -384,7 +420,8 @@ def render(results, fmt, stream=None):
                 "n_samples": r.n_samples, "n_features": r.n_features, "cv": r.cv,
                 "scoring": r.scoring,
                 "models": [{k: _plain(v) for k, v in rec.items() if k not in _RUN_KEYS}
-                           for rec in _records(r)]}
+                           for rec in _records(r)],
+                "cv_models": [{k: _plain(v) for k, v in row.items()} for row in r.cv_rows]}
                for r in results]
         modes = {r.mode for r in results}  # one per run; each result names its own too
         report = {"skopt_gd": __version__, "mode": modes.pop() if len(modes) == 1 else None,

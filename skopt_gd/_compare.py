@@ -24,6 +24,14 @@ our estimators' defaults are meant to be; scikit-learn's SGD is not, and it
 can return huge, meaningless scores without any error -- they are reported as
 they are. The coefficient gap is then measured on the raw features.
 
+Each report also has the ``...CV`` rows: alpha chosen by cross-validation on the whole
+data set (inside the same preprocessing, on the same folds and the same grid) by
+``SGDLinearRegressorCV`` against ``LassoCV`` (L1) and ``RidgeCV`` (L2), or by
+``SGDLogisticClassifierCV`` against ``LogisticRegressionCV``: the chosen alpha (in our
+units: ``Ridge``'s ``a / n_train``, ``1 / (C n_train)``), the mean held-out score at it
+(negative MSE of the model's target, or accuracy), the wall time of the whole ``fit``
+and its ratio to the anchor's. Not run with ``--cv loo``.
+
 ``--search`` replaces each optimizer's ``eta0`` / ``learning_rate`` /
 ``penalty`` by the best cell of :data:`SEARCH_GRID` (penalised cells keep
 ``alpha = 1 / n_train``) and then cross-validates that choice like the others.
@@ -40,7 +48,8 @@ from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import (
-    LinearRegression, LogisticRegression, SGDClassifier, SGDRegressor,
+    LassoCV, LinearRegression, LogisticRegression, LogisticRegressionCV, RidgeCV,
+    SGDClassifier, SGDRegressor,
 )
 from sklearn.metrics import accuracy_score, log_loss, r2_score
 from sklearn.model_selection import (
@@ -50,7 +59,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.parallel import Parallel, delayed
 
+from . import _callbacks
 from ._classifier import SGDLogisticClassifier
+from ._cv import SGDLinearRegressorCV, SGDLogisticClassifierCV
 from ._regressor import SGDLinearRegressor
 
 SEARCH_GRID = {
@@ -124,6 +135,7 @@ class Result:
     rows: list
     fitted: dict
     mode: str = "standardized"
+    cv_rows: list = field(default_factory=list)
 
 
 def builtin_datasets(task="auto"):
@@ -225,15 +237,49 @@ def model_specs(dataset, options):
     return specs
 
 
+class EpochProgress:
+    """A scikit-learn callback (``sklearn.callback``, scikit-learn >= 1.9) that shows the
+    epochs of one fold's fit on the progress line: ``progress.note`` as each epoch task
+    ends (the line redraws at most 20 times a second). The line itself counts fits,
+    as without callbacks (scikit-learn < 1.9, or ``--jobs`` > 1: a worker process's
+    callbacks cannot reach this process's terminal). scikit-learn's own ``ProgressBar``
+    draws with rich on stdout, where the report goes."""
+
+    def __init__(self, progress, text):
+        self.progress, self.text, self.epochs = progress, text, 0
+
+    def setup(self, estimator, context):
+        self.epochs = 0
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        pass
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        if context.task_name == "epoch":
+            self.epochs += 1
+            self.progress.note(f"{self.text} epoch {self.epochs}")
+
+    def teardown(self, estimator, context):
+        pass
+
+
+def _watch(model, callback):
+    """``model`` (a clone) whose skopt_gd step reports its epochs to ``callback``."""
+    if callback is not None:
+        pipe = getattr(model, "regressor", model)  # clone() keeps callbacks (>= 1.9)
+        pipe.steps[-1][1].set_callbacks(callback)
+    return model
+
+
 def _final(fitted):
     """The fitted linear model inside a (target-transformed) pipeline."""
     pipe = getattr(fitted, "regressor_", fitted)
     return pipe.steps[-1][1]
 
 
-def _fit_fold(spec, X, y, train, test, keep):
+def _fit_fold(spec, X, y, train, test, keep, callback=None):
     """Fit ``spec`` on one fold; report time, predictions, epochs and coefficients."""
-    model = clone(spec.estimator)
+    model = _watch(clone(spec.estimator), callback)
     if spec.kind != "exact":
         model.set_params(**{spec.prefix + "alpha": 1.0 / len(train)})
     with warnings.catch_warnings(record=True) as caught:
@@ -323,9 +369,17 @@ def compare(dataset, options, progress, keep_models=False):
                 progress.advance(cells)
     progress.label(f"{dataset.name}: cross-validate")
     tasks = [(i, k) for i in range(len(specs)) for k in range(len(folds))]
+    watch = (_callbacks.SUPPORTED and options.jobs == 1 and getattr(progress, "enabled", False)
+             and hasattr(progress, "note"))
+
+    def callback(spec, k):
+        if watch and spec.kind == "skopt_gd":
+            return EpochProgress(progress, f"{dataset.name}: {spec.name} fold {k + 1}")
+        return None
     jobs = Parallel(n_jobs=options.jobs, return_as="generator_unordered")(
         delayed(_indexed)(i, k, specs[i], dataset.X, dataset.y, *folds[k],
-                          keep_models and k == 0 and specs[i].kind == "skopt_gd")
+                          keep_models and k == 0 and specs[i].kind == "skopt_gd",
+                          callback(specs[i], k))
         for i, k in tasks)
     outcomes = {}
     for i, k, outcome in jobs:
@@ -336,9 +390,93 @@ def compare(dataset, options, progress, keep_models=False):
     fitted = {spec.name: fold[0]["model"] for spec, fold in zip(specs, per_spec)
               if fold[0].get("model") is not None}
     n_encoded = _final_width(per_spec[0])
+    progress.label(f"{dataset.name}: ...CV rows")
     return Result(dataset.name, dataset.task, dataset.X.shape[0], dataset.X.shape[1],
                   n_encoded, format_cv(options.cv), SCORING[dataset.task], rows, fitted,
-                  options.mode)
+                  options.mode, cv_rows(dataset, folds, options))
+
+
+#: the grids of the ``...CV`` rows: 20 alphas from alpha_max (L1, as LassoCV's), Ridge's
+#: ``a`` and LogisticRegressionCV's ``C`` (mapped to ours by ``n_train``)
+CV_N_ALPHAS, RIDGE_GRID, CS = 20, np.logspace(-3, 4, 15), np.logspace(-4, 4, 10)
+
+
+def _logistic_cv(**params):
+    """``LogisticRegressionCV`` with a pure L2 penalty, its current attributes where the
+    installed scikit-learn has the switches (1.8 deprecates the old ones)."""
+    modern = {"l1_ratios": (0,), "use_legacy_attributes": False}
+    known = LogisticRegressionCV().get_params()
+    return LogisticRegressionCV(**params, **{k: v for k, v in modern.items() if k in known})
+
+
+def cv_pairs(dataset, folds, options):
+    """``(anchor name, anchor, our name, ours, to our alpha, anchor's (alpha, score))``
+    for the ``...CV`` rows of ``dataset``."""
+    n_train = float(np.mean([len(train) for train, _ in folds]))
+    seed, max_iter = options.seed, options.max_iter
+    if dataset.task == "regression":
+        def lasso(m):
+            k = int(np.argmin(np.abs(m.alphas_ - m.alpha_)))
+            return m.alpha_, -float(np.reshape(m.mse_path_, (len(m.alphas_), -1))
+                                    .mean(axis=1)[k])
+        return [
+            ("LassoCV", LassoCV(alphas=CV_N_ALPHAS, cv=folds), "SGDLinearRegressorCV l1",
+             SGDLinearRegressorCV(penalty="l1", alphas=CV_N_ALPHAS, cv=folds,
+                                  max_iter=max_iter, random_state=seed), lasso),
+            ("RidgeCV", RidgeCV(alphas=RIDGE_GRID, cv=folds, scoring="neg_mean_squared_error"),
+             "SGDLinearRegressorCV l2",
+             SGDLinearRegressorCV(penalty="l2", alphas=RIDGE_GRID / n_train, cv=folds,
+                                  max_iter=max_iter, random_state=seed),
+             lambda m: (m.alpha_ / n_train, float(m.best_score_)))]
+
+    def logistic(m):
+        curve = np.asarray(m.scores_[1] if isinstance(m.scores_, dict) else
+                           np.asarray(m.scores_).mean(axis=0)[0])
+        curve = curve.mean(axis=0) if curve.ndim > 1 else curve
+        return 1.0 / (float(np.ravel(m.C_)[0]) * n_train), float(curve.max())
+    return [("LogisticRegressionCV",
+             _logistic_cv(Cs=CS, cv=folds, scoring="accuracy", max_iter=10_000),
+             "SGDLogisticClassifierCV",
+             SGDLogisticClassifierCV(alphas=1.0 / (CS * n_train), cv=folds, max_iter=max_iter,
+                                     random_state=seed), logistic)]
+
+
+def _timed_fit(model, dataset):
+    """``(fitted final step, seconds, error text)`` of ``model`` on the whole data."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = perf_counter()
+        try:
+            fitted = model.fit(dataset.X, dataset.y)
+        except Exception as exc:  # reported in the row, not raised
+            return None, np.nan, _error_text(exc)
+    return _final(fitted), perf_counter() - start, None
+
+
+def cv_rows(dataset, folds, options):
+    """The ``...CV`` rows (module doc): anchor, then ours, per pair."""
+    if all(len(test) == 1 for _, test in folds):  # leave-one-out: n paths, no
+        return []
+    rows = []
+    for name, anchor, our_name, ours, read in cv_pairs(dataset, folds, options):
+        (anchor, _), (ours, _) = _wrap(anchor, dataset, options.raw), _wrap(ours, dataset,
+                                                                          options.raw)
+        ref, ref_time, ref_error = _timed_fit(anchor, dataset)
+        mine, time, error = _timed_fit(ours, dataset)
+        ref_alpha, ref_score = np.nan, np.nan
+        if ref is not None:
+            try:
+                ref_alpha, ref_score = read(ref)
+            except Exception as exc:  # an attribute layout this code does not know
+                ref_error = _error_text(exc)
+        rows.append({"model": name, "kind": "exact", "alpha": float(ref_alpha),
+                     "score": ref_score, "fit_time": ref_time, "ratio": 1.0,
+                     "error": ref_error})
+        rows.append({"model": our_name, "kind": "skopt_gd",
+                     "alpha": np.nan if mine is None else float(mine.alpha_),
+                     "score": np.nan if mine is None else float(mine.best_score_),
+                     "fit_time": time, "ratio": time / ref_time, "error": error})
+    return rows
 
 
 def _indexed(i, k, *args):

@@ -10,7 +10,8 @@ the largest ``alpha`` down, every fit warm-started (``warm_start=True``) from th
 previous solution, and is scored on the held-out part. The (``l1_ratio``, ``alpha``)
 with the best mean score wins and, with ``refit=True``, is refitted on all the data.
 The (fold, ``l1_ratio``) paths are independent and run in parallel with joblib
-(threads, as ``LassoCV``: the compiled epochs release the GIL).
+(threads, as ``LassoCV``: the compiled epochs release the GIL). One path, and the work
+its fits share, is ``_cv_path.py``.
 
 The grid of ``alphas=n`` is built in the units of the objective (API.md)
 
@@ -38,6 +39,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 
 from ._classifier import SGDLogisticClassifier
+from ._cv_path import _fold_average, _path
 from ._penalties import L1_RATIOS
 from ._regressor import SGDLinearRegressor
 from ._validation import (
@@ -60,7 +62,11 @@ _CV_DEFAULTS = {"eps": 1e-3, "cv": None, "scoring": None, "n_jobs": None, "refit
 #: constant rate stops ``n_iter_no_change`` epochs after it stalls; the base's
 #: ``"adaptive"`` schedule needs ~90 epochs (a fifth of the rate per stall, down to
 #: 1e-6) wherever it starts, and mini-batches stall at a noise floor above the optimum.
-_PATH_DEFAULTS = {"batch_size": None, "learning_rate": "constant"}
+#: And with full batch an epoch's objective has no sampling noise: an epoch that does
+#: not improve by ``tol`` is a stall, not bad luck, so two in a row stop the fit (the
+#: base's patience of 10 made every warm-started fit of the path at least 11 epochs,
+#: most of them spent waiting after it had converged).
+_PATH_DEFAULTS = {"batch_size": None, "learning_rate": "constant", "n_iter_no_change": 2}
 #: the penalties whose strength can be chosen (``None`` has no ``alpha``)
 _PENALTIES = StrOptions({"l2", "l1", "elasticnet"})
 
@@ -130,49 +136,30 @@ def alpha_grid(X, residual, s, *, l1_ratio, n_alphas, eps, n_train):
 
 def _intercept_only(loss, Y, s, fit_intercept):
     """Raw predictions of the best intercept-only model of a regression loss: the
-    weighted root of ``sum_i s_i l'(b - y_i)`` per output, by bisection (monotone for
-    a convex loss; the mean for squared error)."""
+    weighted root of ``sum_i s_i l'(b - y_i)`` per output, by regula falsi (Illinois)
+    within ``[min y, max y]`` (monotone for a convex loss: one step for squared error,
+    where it is the mean; a few for Huber's pieces)."""
     if not fit_intercept:
         return np.zeros_like(Y)
+    slope = lambda b: s @ loss.gradient(np.broadcast_to(b, Y.shape), Y)
     lo, hi = Y.min(axis=0).astype(np.float64), Y.max(axis=0).astype(np.float64)
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        slope = s @ loss.gradient(np.broadcast_to(mid, Y.shape), Y)
-        lo, hi = np.where(slope < 0, mid, lo), np.where(slope < 0, hi, mid)
+    f_lo, f_hi = slope(lo), slope(hi)  # <= 0 and >= 0
+    root = lo.copy()
+    for _ in range(200):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mid = np.where(f_hi > f_lo, hi - f_hi * (hi - lo) / (f_hi - f_lo), lo)
+        mid = np.clip(np.where(np.isfinite(mid), mid, 0.5 * (lo + hi)), lo, hi)
+        f_mid = slope(mid)
+        done = (f_mid == 0) | (mid <= lo) | (mid >= hi)
+        root = np.where(done, mid, root)
+        if np.all(done | (hi - lo <= 4 * np.finfo(np.float64).eps * np.abs(mid))):
+            return np.broadcast_to(np.where(done, root, mid), Y.shape)
+        left = f_mid < 0  # the root is right of mid: mid is the new lo (Illinois halves
+        f_hi = np.where(left & ~done, 0.5 * f_hi, f_hi)  # the kept end's value)
+        f_lo = np.where(~left & ~done, 0.5 * f_lo, f_lo)
+        lo, f_lo = np.where(left, mid, lo), np.where(left, f_mid, f_lo)
+        hi, f_hi = np.where(left, hi, mid), np.where(left, f_hi, f_mid)
     return np.broadcast_to(0.5 * (lo + hi), Y.shape)
-
-
-# --------------------------------------------------------------------------- #
-# One fold's path
-# --------------------------------------------------------------------------- #
-
-
-def _path(base, params, X, y, sw, train, test, alphas, scorer, keep):
-    """Fit ``base(**params)`` along ``alphas`` (decreasing) on the rows ``train``, each
-    fit warm-started from the previous one; score each on ``test``.
-
-    Returns ``(scores, n_iter, coefs)``; ``coefs`` holds ``(coef_, intercept_)`` per
-    alpha when ``keep`` (``refit=False`` averages them), else ``None``.
-    """
-    est = base(**{**params, "warm_start": True})
-    fit_kw = {} if sw is None else {"sample_weight": sw[train]}
-    score_kw = {} if sw is None else {"sample_weight": sw[test]}
-    X_tr, y_tr, X_te, y_te = X[train], y[train], X[test], y[test]
-    scores, n_iter, coefs = [], [], []
-    for alpha in alphas:
-        est.set_params(alpha=float(alpha)).fit(X_tr, y_tr, **fit_kw)
-        scores.append(scorer(est, X_te, y_te, **score_kw))
-        n_iter.append(est.n_iter_)
-        if keep:
-            coefs.append((est.coef_.copy(), np.copy(est.intercept_)))
-    return np.array(scores, dtype=np.float64), np.array(n_iter), coefs if keep else None
-
-
-def _fold_average(paths, k):
-    """``(coef, intercept, most epochs)`` of the folds' models at the ``k``-th alpha."""
-    coef = np.mean([coefs[k][0] for _, _, coefs in paths], axis=0)
-    intercept = np.mean([coefs[k][1] for _, _, coefs in paths], axis=0)
-    return coef, intercept, int(max(n_iter[k] for _, n_iter, _ in paths))
 
 
 # --------------------------------------------------------------------------- #
@@ -339,8 +326,9 @@ _SHARED_DOC = """
         ``LogisticRegressionCV``).
     **base_params
         Every other parameter of :class:`{base}` (all but ``alpha``), with its default,
-        except ``batch_size=None`` and ``learning_rate="constant"``: a fit warm-started
-        near its optimum then stops after ``n_iter_no_change`` epochs{override}.
+        except ``batch_size=None``, ``learning_rate="constant"`` and
+        ``n_iter_no_change=2``: a fit warm-started near its optimum then stops two
+        epochs after it stalls (full batch has no sampling noise to wait out){override}.
         ``warm_start=True`` makes the refit start from the previous ``best_estimator_``;
         the path itself is always warm-started.
 

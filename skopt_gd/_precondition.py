@@ -295,18 +295,37 @@ def _target(Y, sw, fit_intercept, degree):
     return loc, (spread if np.isfinite(spread) and spread > 0 else 1.0)
 
 
-def fit(X, Y, sw, *, fit_intercept, kappa, degree, l1, l2, batch_size):
+def whitens(X, batch_size, l1):
+    """Whether ``fit`` whitens in full (else diagonal scaling, or columns for sparse X)."""
+    d = X.shape[1]
+    return not sp.issparse(X) and d <= FULL_MAX_FEATURES and d <= 4 * batch_size and not l1
+
+
+def statistics(X, sw, *, fit_intercept, full):
+    """What ``fit`` reads of X: weighted column means and variances, and (``full``) the
+    covariance. They do not depend on the penalty's strength, so fits of several
+    ``alpha`` on the same rows can share them (``fit(..., stats=...)``: the ``...CV``
+    path does)."""
+    mean, var = _weighted_moments(X, sw, center=fit_intercept and not sp.issparse(X))
+    return mean, var, (_covariance(X, sw, mean) if full else None)
+
+
+def fit(X, Y, sw, *, fit_intercept, kappa, degree, l1, l2, batch_size, stats=None):
     """Learn the preconditioner of ``(X, Y)`` with weights ``sw``.
 
     ``l1`` and ``l2`` are the penalty's strengths in the user's units (``alpha *
     l1_ratio`` and ``alpha * (1 - l1_ratio)``); ``kappa`` the loss's curvature;
-    ``degree`` its homogeneity ``p`` in the residual.
+    ``degree`` its homogeneity ``p`` in the residual; ``stats`` a ``statistics`` of the
+    same rows with the covariance when ``fit`` uses it (computed here if ``None``).
     """
     n, d = X.shape
     y_loc, y_scale = _target(Y, sw, fit_intercept, degree)
     l2_here = l2 * y_scale ** (2 - degree)  # the L2 strength in theta' units
     sparse = sp.issparse(X)
-    mean, var = _weighted_moments(X, sw, center=fit_intercept and not sparse)
+    full = whitens(X, batch_size, l1)
+    if stats is None or (full and stats[2] is None):
+        stats = statistics(X, sw, fit_intercept=fit_intercept, full=full)
+    mean, var, cov = stats
     common = dict(n_features=d, fit_intercept=fit_intercept, y_loc=y_loc, y_scale=y_scale,
                   degree=degree, weight_mean=mean_weight(sw))
     scale = np.sqrt(np.maximum(kappa * var + l2_here, 0.0))
@@ -316,8 +335,7 @@ def fit(X, Y, sw, *, fit_intercept, kappa, degree, l1, l2, batch_size):
             scale = np.full(d, float(np.sqrt(np.mean(scale**2))))
         return Preconditioner(**common, column_scale=1.0 / scale)
     shift = mean if fit_intercept else None
-    if d <= FULL_MAX_FEATURES and d <= 4 * batch_size and not l1:
-        cov = _covariance(X, sw, mean)
+    if full:
         return Preconditioner(**common, mode="full", M=_whitening(cov, kappa, l2_here),
                               shift=shift)
     return Preconditioner(**common, mode="diag", M=1.0 / scale, shift=shift)

@@ -17,7 +17,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.linear_model import LinearRegression, LogisticRegression, SGDRegressor
+from sklearn.linear_model import (
+    LassoCV, LinearRegression, LogisticRegression, SGDRegressor,
+)
 from sklearn.metrics import r2_score
 from sklearn.model_selection import (
     KFold, LeaveOneOut, ShuffleSplit, StratifiedKFold, cross_val_predict, cross_val_score,
@@ -32,6 +34,8 @@ from skopt_gd._cli import build_parser, load_csv, render
 from skopt_gd.optimizers import OPTIMIZERS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CV_REGRESSION = ["LassoCV", "SGDLinearRegressorCV l1", "RidgeCV", "SGDLinearRegressorCV l2"]
+CV_CLASSIFIER = ["LogisticRegressionCV", "SGDLogisticClassifierCV"]
 FAST = ["--optimizers", "sgd,adam", "--cv", "kfold:3"]
 
 
@@ -94,8 +98,8 @@ def test_default_run_prints_both_bundled_datasets_with_real_scores(capsys):
     assert regression.startswith("diabetes: regression, 442 samples x 10 features, CV kfold:5")
     assert classification.startswith("breast_cancer: classification, 569 samples x 30")
     reg, clf = table_rows(regression), table_rows(classification)
-    assert list(reg) == ["LinearRegression", *OPTIMIZERS, "SGDRegressor"]
-    assert list(clf) == ["LogisticRegression", *OPTIMIZERS, "SGDClassifier"]
+    assert list(reg) == ["LinearRegression", *OPTIMIZERS, "SGDRegressor", *CV_REGRESSION]
+    assert list(clf) == ["LogisticRegression", *OPTIMIZERS, "SGDClassifier", *CV_CLASSIFIER]
     # the exact rows against scikit-learn on the same (stratified) folds
     X, y = load_diabetes(return_X_y=True)
     r2 = cross_val_score(LinearRegression(), X, y, cv=KFold(5, shuffle=True, random_state=0))
@@ -129,6 +133,34 @@ def test_json_matches_independent_references(capsys):
         assert row["score_gap"] == pytest.approx(row["score_mean"] - r2.mean(), abs=1e-10)
         assert row["objective_gap"] >= -1e-9  # least squares is the minimiser
         assert 1 <= row["epochs"] <= 1000 and row["fit_time_s"] > 0 and row["error"] is None
+
+
+def test_cv_rows_choose_alpha_like_the_exact_cv_estimators(capsys):
+    """The ``...CV`` rows: the anchors' choices are scikit-learn's own on the same folds
+    and preprocessing (recomputed here); ours is within 1e-3 of the anchor's best score
+    by the anchor's own CV curve (LassoCV), or the same grid value (the others)."""
+    status, out, _ = run(capsys, *FAST, "--format", "json")
+    assert status == 0
+    report = json.loads(out)
+    reg, clf = (rows_of(report, name)[0]["cv_models"] for name in ("diabetes",
+                                                                   "breast_cancer"))
+    assert [r["model"] for r in reg] == CV_REGRESSION
+    assert [r["model"] for r in clf] == CV_CLASSIFIER
+    assert all(r["error"] is None and r["fit_time"] > 0 for r in reg + clf)
+    X, y = load_diabetes(return_X_y=True)
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    lasso = TransformedTargetRegressor(
+        make_pipeline(StandardScaler(), LassoCV(alphas=20, cv=folds)),
+        transformer=StandardScaler()).fit(X, y).regressor_[-1]
+    assert reg[0]["alpha"] == pytest.approx(lasso.alpha_, rel=1e-12)
+    curve = lasso.mse_path_.mean(axis=1)
+    k = int(np.argmin(np.abs(np.log(lasso.alphas_) - np.log(reg[1]["alpha"]))))
+    assert np.isclose(lasso.alphas_[k], reg[1]["alpha"], rtol=1e-9)  # a grid value
+    assert curve[k] - curve.min() <= 1e-3 * curve.min()
+    assert reg[3]["alpha"] == pytest.approx(reg[2]["alpha"], rel=1e-9)  # RidgeCV's choice
+    assert clf[1]["alpha"] == pytest.approx(clf[0]["alpha"], rel=1e-9)
+    assert abs(clf[1]["score"] - clf[0]["score"]) < 0.02
+    assert reg[1]["ratio"] == pytest.approx(reg[1]["fit_time"] / reg[0]["fit_time"])
 
 
 def test_csv_and_table_agree_with_json(capsys):
@@ -435,6 +467,32 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(capsys, monkeypatch, quie
         assert drawn == ""
     else:  # 4 models x 3 folds, redrawn in place, erased at the end
         assert "\r" in drawn and "12/12" in drawn and drawn.endswith("\r")
+        assert "...CV rows" in drawn
+
+
+def test_progress_shows_epochs_through_sklearn_callbacks(capsys, monkeypatch):
+    """With scikit-learn >= 1.9 the line follows each fold fit's epochs through the
+    callbacks API (a FitCallback on our models); the counts are those of the fits."""
+    if not compare_module._callbacks.SUPPORTED:
+        pytest.skip("scikit-learn < 1.9: no sklearn.callback")
+    notes = []
+    monkeypatch.setattr(compare_module.EpochProgress, "on_fit_task_end",
+                        lambda self, est, ctx, **kw: notes.append((ctx.task_name, self.text))
+                        or setattr(self, "epochs", self.epochs + (ctx.task_name == "epoch")))
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    status, out, _ = run(capsys, "--task", "regression", "--optimizers", "sgd", "--cv",
+                         "kfold:2", "--format", "json")
+    assert status == 0
+    _, rows = rows_of(json.loads(out), "diabetes")
+    epochs = [name for name, _ in notes].count("epoch")
+    assert epochs == 2 * rows["sgd"]["epochs"]  # one task per epoch run, both folds
+    assert {text for _, text in notes} == {"diabetes: sgd fold 1", "diabetes: sgd fold 2"}
+    # without a terminal (or with --jobs 2) no callback is attached
+    notes.clear()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert run(capsys, "--task", "regression", "--optimizers", "sgd", "--cv", "kfold:2")[0] == 0
+    assert notes == []
 
 
 # ---- errors: one line on stderr, exit status 2 ------------------------------------

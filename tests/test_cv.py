@@ -330,7 +330,8 @@ def test_parameters_are_the_base_estimators(cv_cls, base):
     ours = cv_cls().get_params()
     assert set(ours) == (set(base_params) - {"alpha"}) | CV_PARAMS
     changed = {k: ours[k] for k in set(base_params) & set(ours) if ours[k] != base_params[k]}
-    path_defaults = {"batch_size": None, "learning_rate": "constant"}  # documented changes
+    path_defaults = {"batch_size": None, "learning_rate": "constant",  # documented changes
+                     "n_iter_no_change": 2}
     if base is SGDLinearRegressor:
         path_defaults["penalty"] = "l2"  # the base's None has no alpha to choose
     assert changed == path_defaults

@@ -57,6 +57,7 @@ EXAMPLES = {
     "leave_one_out.py": "leave_one_out.png",
     "vs_linear_regression.py": "vs_linear_regression.png",
     "lr_free.py": "lr_free.png",
+    "cv_path.py": "cv_path.png",
 }
 
 PUBLIC_MODULES = {

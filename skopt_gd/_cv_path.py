@@ -1,0 +1,189 @@
+r"""One fold's path of a ``...CV`` estimator (``_cv.py``): the base estimator fitted along
+the alpha grid, each fit warm-started from the previous one, and scored on the held-out
+rows; what the fits of a path share (:class:`_FoldPath`), and the least-squares rows a
+squared-error path trains on (:func:`_least_squares_rows`). Issue 13's speed target:
+the per-alpha work that does not depend on alpha is done once per fold.
+"""
+
+from functools import lru_cache
+from types import SimpleNamespace
+
+import numpy as np
+from sklearn import config_context
+
+from . import _precondition
+from ._penalties import make_penalty
+
+
+
+
+class _FoldPath:
+    """Mixin of the estimator that walks one fold's path: its fits share the work that
+    does not depend on ``alpha`` instead of redoing it per alpha (issue 13).
+
+    * the data are validated and encoded once (``_prepare``: a pass over X);
+    * the preconditioner's statistics of X (means, variances, the covariance of a full
+      whitening: passes over X) are computed once; the map itself once per L2
+      strength (it scales by ``kappa Var(x_j) + l2``), so once for all alphas of an
+      L1 penalty;
+    * ``eta0="auto"`` is resolved once per preconditioner and L2 strength;
+    * the reference objective (``tol``'s unit and the divergence limit) is the zero
+      model's: along a decreasing path a warm start is never worse than it --
+      ``J_a(w) <= J_a'(w) <= J_a'(0) = J_a(0)`` for ``a < a'`` and ``w`` the previous
+      fit -- so the base's extra pass over X to evaluate the starting point is skipped.
+
+    Every fit is otherwise the base estimator's own ``fit``: the same loop, update
+    rules and stopping rule.
+    """
+
+    _fold_cache = None
+
+    def _shared(self, name, key, compute):
+        """``compute()``, or the value it gave for the previous call of ``name`` if that had
+        the same ``key`` (a tuple; its objects compared by identity, its scalars by value;
+        the cache holds them, so an identity is never that of a freed object)."""
+        if self._fold_cache is None:
+            self._fold_cache = {}
+        old = self._fold_cache.get(name)
+        if old is None or len(old[0]) != len(key) or not all(
+                a is b or (np.isscalar(a) and np.isscalar(b) and a == b)
+                for a, b in zip(old[0], key)):
+            old = self._fold_cache[name] = (key, compute())
+        return old[1]
+
+    def _prepare(self, X, y, sample_weight, **kwargs):
+        return self._shared("data", (X, y, sample_weight),
+                            lambda: super(_FoldPath, self)._prepare(X, y, sample_weight, **kwargs))
+
+    def _strengths(self, n_features):
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, n_features)
+        return bool(penalty.l1), float(penalty.l2)
+
+    def _preconditioner(self, X, Y, sw, n_outputs):
+        base = super()._preconditioner
+        if self.preconditioning is None:
+            return base(X, Y, sw, n_outputs)
+        l1, l2 = self._strengths(X.shape[1])
+        full = _precondition.whitens(X, self._batch_size(X.shape[0]), l1)
+        stats = self._shared("stats", (X, sw, full), lambda: _precondition.statistics(
+            X, sw, fit_intercept=self.fit_intercept, full=full))
+        return self._shared("pre", (X, Y, sw, l1, l2),
+                            lambda: base(X, Y, sw, n_outputs, stats=stats))
+
+    def _resolve_eta0(self, optimizer, problem, pre, n_outputs):
+        key = (pre, problem.X, self._strengths(problem.X.shape[1])[1], str(self.eta0))
+        return self._shared("eta0", key, lambda: super(_FoldPath, self)._resolve_eta0(
+            optimizer, problem, pre, n_outputs))
+
+    def _reference_objective(self, problem, state):
+        return super()._reference_objective(problem, _ZERO_START)
+
+
+#: what ``BaseSGD._reference_objective`` reads of a state that starts at ``w = 0``
+_ZERO_START = SimpleNamespace(loss_curve=[], theta=np.zeros(1))
+
+
+@lru_cache(maxsize=None)
+def _path_class(base):
+    """``base`` with the fold's shared work (:class:`_FoldPath`)."""
+    return type(f"_FoldPath{base.__name__}", (_FoldPath, base), {})
+
+
+#: a squared-error path on dense rows at least this many times as many as the features
+#: (plus targets) trains on their least-squares rows (``_least_squares_rows``) instead
+LEAST_SQUARES_RATIO = 4
+
+
+def _least_squares_rows(X, y, sw, rows, fit_intercept):
+    r"""``(Z, T, x_mean, y_mean)``: ``m = d + k`` rows with the weighted mean squared error
+    of ``(X, y)``'s rows ``rows`` at every ``W``, its intercept fitted:
+
+    .. math:: \frac{1}{m} \sum_j \|T_j - Z_j W\|^2
+              = \frac{\sum_i s_i \|y_i - b^*(W) - x_i W\|^2}{\sum_i s_i},
+              \qquad b^*(W) = \bar y - \bar x W,
+
+    (``b^*`` the best intercept for ``W``; means zero without one). ``[Z, T]`` is a
+    factor ``R`` (``R^T R = m / sum s`` times the weighted Gram matrix of the centred
+    ``[X, y]``, from one pass over X in blocks; ``R = sqrt(Lambda) Q^T`` of its
+    eigendecomposition). So the squared-error fit of ``Z, T`` without intercept is the
+    fit of ``X, y`` -- same objective value, same minimiser, the intercept recovered
+    as ``b^*`` -- and an epoch costs ``O(m d)`` instead of ``O(n d)``: the sufficient
+    statistics ``LassoCV`` reads through its Gram matrix (``precompute``), fed to the
+    unchanged squared-error loss.
+    """
+    n, d = len(rows), X.shape[1]
+    s = np.ones(n) if sw is None else np.asarray(sw[rows], dtype=np.float64)
+    Y = np.asarray(y[rows], dtype=np.float64).reshape(n, -1)
+    k, total, root = Y.shape[1], float(s.sum()), np.sqrt(s)
+    # one pass over the rows in blocks (gathered from X: no copy of the fold), centred
+    # about the first block's mean and corrected to the weighted mean at the end
+    step = max(64, (1 << 21) // (8 * (d + k)))
+    shift = np.zeros(d + k)
+    if fit_intercept:
+        shift = np.hstack([X[rows[:step]].mean(axis=0), Y[:step].mean(axis=0)])
+    gram, sums = np.zeros((d + k, d + k)), np.zeros(d + k)
+    for lo in range(0, n, step):
+        B = np.empty((min(step, n - lo), d + k))
+        np.subtract(X[rows[lo:lo + step]], shift[:d], out=B[:, :d])
+        np.subtract(Y[lo:lo + step], shift[d:], out=B[:, d:])
+        B *= root[lo:lo + step, None]
+        gram += B.T @ B
+        sums += root[lo:lo + step] @ B
+    delta = sums / total if fit_intercept else np.zeros(d + k)
+    gram -= total * np.outer(delta, delta)  # about the weighted mean
+    lam, Q = np.linalg.eigh((gram + gram.T) / 2)
+    R = np.sqrt(np.maximum(lam, 0.0) * ((d + k) / total))[:, None] * Q.T
+    T = R[:, d:] if np.ndim(y) == 2 else R[:, d]
+    mean = shift + delta
+    return R[:, :d].astype(X.dtype), T.astype(X.dtype), mean[:d], mean[d:]
+
+
+def _least_squares_path(params, X, y, n_train):
+    """Whether a path of ``params`` on ``n_train`` rows of ``(X, y)`` trains on
+    ``_least_squares_rows``: the squared error, full batch, no held-out split, dense X
+    with many more rows than columns (the same fits, far cheaper epochs)."""
+    k = 1 if np.ndim(y) == 1 else y.shape[1]
+    return (params.get("loss") == "squared_error" and params.get("batch_size") is None
+            and not params.get("early_stopping") and isinstance(X, np.ndarray)
+            and LEAST_SQUARES_RATIO * (X.shape[1] + k) <= n_train)
+
+
+def _path(base, params, X, y, sw, train, test, alphas, scorer, keep):
+    """Fit ``base(**params)`` along ``alphas`` (decreasing) on the rows ``train``, each
+    fit warm-started from the previous one (:class:`_FoldPath`), on the least-squares
+    rows of the fold when they serve (``_least_squares_path``); score each on ``test``.
+
+    Returns ``(scores, n_iter, coefs)``; ``coefs`` holds ``(coef_, intercept_)`` per
+    alpha when ``keep`` (``refit=False`` averages them), else ``None``.
+    """
+    fit_kw = {} if sw is None else {"sample_weight": sw[train]}
+    score_kw = {} if sw is None else {"sample_weight": sw[test]}
+    X_te, y_te = X[test], y[test]
+    intercept = None  # b*(W) of the least-squares rows' fits
+    if _least_squares_path(params, X, y, len(train)):
+        X_tr, y_tr, x_mean, y_mean = _least_squares_rows(X, y, sw, train,
+                                                         params["fit_intercept"])
+        fit_kw, params = {}, {**params, "fit_intercept": False}
+        intercept = lambda coef: y_mean[0] - coef @ x_mean if coef.ndim == 1 else (
+            y_mean - coef @ x_mean)
+    else:
+        X_tr, y_tr = X[train], y[train]
+    est = _path_class(base)(**{**params, "warm_start": True})
+    scores, n_iter, coefs = [], [], []
+    for alpha in alphas:
+        est.set_params(alpha=float(alpha)).fit(X_tr, y_tr, **fit_kw)
+        if intercept is not None:
+            est.intercept_ = intercept(est.coef_)
+        with config_context(assume_finite=True):  # X was checked by the CV's fit
+            scores.append(scorer(est, X_te, y_te, **score_kw))
+        n_iter.append(est.n_iter_)
+        if keep:
+            coefs.append((est.coef_.copy(), np.copy(est.intercept_)))
+    return np.array(scores, dtype=np.float64), np.array(n_iter), coefs if keep else None
+
+
+def _fold_average(paths, k):
+    """``(coef, intercept, most epochs)`` of the folds' models at the ``k``-th alpha."""
+    coef = np.mean([coefs[k][0] for _, _, coefs in paths], axis=0)
+    intercept = np.mean([coefs[k][1] for _, _, coefs in paths], axis=0)
+    return coef, intercept, int(max(n_iter[k] for _, n_iter, _ in paths))
