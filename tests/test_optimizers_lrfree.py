@@ -17,6 +17,7 @@ from sklearn.base import clone
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, train_test_split
 
+from _problems import converged, data, quadratic, target
 from _reference import batch_slices, make_grad_fn
 from skopt_gd import SGDLinearRegressor, SGDLogisticClassifier, _kernels
 from skopt_gd.optimizers import OPTIMIZERS, Prodigy, ScheduleFreeAdam, ScheduleFreeSGD
@@ -151,20 +152,6 @@ def package_run(alias, hyper, grad_fn, theta0, lrs):
     return np.array(out)
 
 
-def quadratic(shape, seed, steps=60):
-    """Noisy gradients of a quadratic: ``g = A theta - b + noise_t``."""
-    rng = np.random.default_rng(seed)
-    size = int(np.prod(shape))
-    M = rng.normal(size=(size, size))
-    A, b = M @ M.T / size + 0.5 * np.eye(size), rng.normal(size=size)
-    noise = 0.3 * rng.normal(size=(steps + 1, size))
-
-    def grad_fn(theta, t):
-        return (A @ theta.ravel() - b + noise[t]).reshape(shape)
-
-    return grad_fn, rng.normal(size=shape)
-
-
 def rates(alias, steps=60):
     """Decreasing rates: a schedule times the optimizer's own warmup and weights."""
     return list(ETA0[alias] / np.sqrt(np.arange(1, steps + 1)))
@@ -275,29 +262,6 @@ def test_a_zero_rate_changes_nothing(alias):
 
 
 # ---- fits: the estimators' trajectories ---------------------------------------------------
-def data(model, seed=0, n=23, d=4):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d)) * [1.0, 2.0, 0.5, 1.0][:d]
-    w = rng.normal(size=d)
-    if model == "regressor":
-        return X, X @ w + 0.7 + 0.1 * rng.normal(size=n)
-    if model == "binary":
-        y = np.array([-3, 5])[(X @ w + 0.3 * rng.normal(size=n) > 0).astype(int)]
-        y[:2] = [-3, 5]
-        return X, y
-    W = rng.normal(size=(3, d))
-    y = np.array(["ant", "bee", "cat"])[np.argmax(X @ W.T + 0.3 * rng.normal(size=(n, 3)), 1)]
-    y[:3] = ["ant", "bee", "cat"]
-    return X, y
-
-
-def target(model, y):
-    classes = np.unique(y)
-    if model == "regressor":
-        return "squared_error", np.asarray(y, float), ()
-    if model == "binary":
-        return "binary", (y == classes[1]).astype(float), ()
-    return "multinomial", (y[:, None] == classes[None, :]).astype(float), (len(classes),)
 
 
 def expected_path(model, alias, X, y, batch_size, epochs, alpha, run, theta0=None, hyper=None):
@@ -437,13 +401,6 @@ def test_compiled_engine_runs_them(alias, batch_size, monkeypatch):
 
 
 # ---- run to convergence: the exact solvers ----------------------------------------------------
-def converged(model, alias, **params):
-    base = dict(optimizer=alias, batch_size=None, max_iter=20000, tol=1e-12,
-                n_iter_no_change=30, random_state=0)
-    base.update(params)
-    if model == "regressor":
-        return SGDLinearRegressor(**base)
-    return SGDLogisticClassifier(**base)
 
 
 #: Schedule-free at a constant rate (what it is made for): its x is an average of all
