@@ -37,6 +37,12 @@ def _without_early_stopping(est):
     return True
 
 
+def _column_scale(pre):
+    """The one factor by which the sparse preconditioner scales every column of X (1 for
+    dense input and without a preconditioner)."""
+    return 1.0 if pre is None or pre.column_scale is None else float(pre.column_scale[0])
+
+
 class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
     """Common machinery of :class:`SGDLinearRegressor` and :class:`SGDLogisticClassifier`."""
 
@@ -124,8 +130,7 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
     def _problem(self, X, Y, sw, n_outputs, pre):
         """The problem in the preconditioner ``pre``'s units."""
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, X.shape[1])
-        s, p = pre.y_scale, pre.degree
-        c = 1.0 if pre.column_scale is None else float(pre.column_scale[0])
+        s, p, c = pre.y_scale, pre.degree, _column_scale(pre)
         penalty = penalty.rescaled(s ** (1 - p) * c, s ** (2 - p) * c * c)
         if pre.column_scale is not None:  # sparse: columns scaled in a copy of the values
             X = _precondition.scale_sparse(X, pre.column_scale)
@@ -214,7 +219,8 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         """
         batch = self._batch_size(problem.n_samples)
         schedule = schedule.bind({
-            "alpha": self.alpha, "t0": self._bottou_t0(problem.loss),
+            "alpha": self.alpha, "alpha_scale": _column_scale(state.precond) ** 2,
+            "t0": self._bottou_t0(problem.loss),
             "updates_per_epoch": -(-problem.n_samples // batch), "max_iter": self.max_iter,
             "eta0": state.eta0,
         })

@@ -239,3 +239,32 @@ def test_reference_closed_forms_equal_torch_schedulers(alias, kwargs):
         assert math.isclose(reference_rate(alias, params, t, eta0), torch_lr, rel_tol=1e-10)
         opt.step()
         sched.step()
+
+
+def test_optimal_on_sparse_input_takes_scikit_learns_steps():
+    """Bottou's rate assumes unscaled rows; the sparse preconditioner scales every column
+    by one factor c, so the rate is divided by c^2 (Optimal.bind): each update of the
+    coefficients is the one ``preconditioning=None`` takes. On text-like rows, where
+    rare words are scaled up, the undivided rate diverged in the first epoch (the
+    reference: scikit-learn's SGDClassifier on the same data, same schedule)."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import SGDClassifier
+
+    from skopt_gd import SGDLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    n, d = 600, 300
+    counts = sp.random(n, d, density=0.03, random_state=1, format="csr")
+    counts.data = np.log1p(rng.integers(1, 5, counts.nnz)) * rng.uniform(0.5, 3, counts.nnz)
+    rows = np.sqrt(counts.multiply(counts).sum(axis=1)).A1
+    X = sp.csr_matrix(sp.diags(1.0 / np.maximum(rows, 1e-12)) @ counts)
+    w = np.where(rng.random(d) < 0.2, rng.normal(0.0, 30.0, d), 0.0)
+    y = (X @ w + rng.logistic(size=n) > 0).astype(int)
+    common = dict(batch_size=1, learning_rate="optimal", alpha=1e-4, max_iter=5, tol=None,
+                  shuffle=False, fit_intercept=False)
+    auto = SGDLogisticClassifier(**common).fit(X, y)
+    none = SGDLogisticClassifier(preconditioning=None, **common).fit(X, y)
+    np.testing.assert_allclose(auto.coef_, none.coef_, rtol=1e-9, atol=1e-12)
+    ref = SGDClassifier(loss="log_loss", learning_rate="optimal", alpha=1e-4, max_iter=5,
+                        tol=None, shuffle=False, fit_intercept=False).fit(X, y)
+    assert abs(auto.score(X, y) - ref.score(X, y)) < 0.05

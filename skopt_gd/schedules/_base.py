@@ -126,7 +126,8 @@ class Schedule(Compiled, ParamObject):
     def bind(self, context):
         """Return a copy with ``None`` parameters resolved from ``context``.
 
-        ``context`` has the keys ``alpha``, ``t0`` (Bottou's heuristic for the
+        ``context`` has the keys ``alpha``, ``alpha_scale`` (the square of the sparse
+        preconditioner's column scale, 1 otherwise), ``t0`` (Bottou's heuristic for the
         estimator's loss), ``updates_per_epoch``, ``max_iter`` and ``eta0`` (the
         resolved base rate), and inside a ``Sequential`` ``total_updates`` (the
         length of the piece; :func:`run_length`). Subclasses map each of their

@@ -47,7 +47,12 @@ class InvScaling(Schedule):
 class Optimal(Schedule):
     r"""Bottou's "optimal" rate: :math:`\eta_t = 1 / (\alpha (t_0 + t))`.
 
-    ``eta0`` is not used. With ``t0=None`` the estimator fills in scikit-learn's
+    ``eta0`` is not used. On sparse input, where the preconditioner scales every column
+    by one factor :math:`c` (so each update moves the coefficients :math:`c^2` times as
+    far in the user's units), the rate is divided by :math:`c^2`: each update is
+    scikit-learn's :math:`1 / (\alpha (t_0 + t))` step on the unscaled data, as with
+    ``preconditioning=None``. (Without that, rows that hold rare, up-scaled words take
+    steps thousands of times too long in the first epoch.) With ``t0=None`` the estimator fills in scikit-learn's
     heuristic :math:`t_0 = 1/(\eta_{init} \alpha) - 1` with
     :math:`\eta_{init} = \sqrt{1/\sqrt{\alpha}} / \max(1, \ell'(-\sqrt{1/\sqrt{\alpha}}, 1))`,
     :math:`\ell'` the signed derivative of the loss in the prediction (negative
@@ -87,7 +92,9 @@ class Optimal(Schedule):
                 "learning_rate='optimal' needs alpha > 0 (it sets eta_t = "
                 f"1 / (alpha (t0 + t))), got alpha={alpha!r}."
             )
-        return super().bind(context)
+        bound = super().bind(context)
+        bound.alpha = alpha * context.get("alpha_scale", 1.0)  # the sparse column scale
+        return bound
 
 
 class Adaptive(Schedule):
