@@ -29,10 +29,20 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from skopt_gd import SGDLinearRegressor, SGDLogisticClassifier
+from skopt_gd.optimizers import OPTIMIZERS as ALL_OPTIMIZERS
 
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
-              "amsgrad", "adamax", "nadam"]
+              "amsgrad", "adamax", "nadam", "radam", "rprop", "lion", "schedulefree_sgd",
+              "schedulefree_adam", "prodigy"]
 MODELS = ["regressor", "binary", "multinomial"]
+
+
+def _with_l1(optimizer, penalty):
+    """``penalty``, or ``"l2"`` in place of one with an L1 part for a rule that refuses
+    it (sign-based and schedule-free: tests/test_optimizers_issue12.py, _lrfree.py)."""
+    if penalty in ("l1", "elasticnet") and not ALL_OPTIMIZERS[optimizer]().l1_prox:
+        return "l2"
+    return penalty
 DIVERGED = r"^Training diverged at epoch \d+: .*smaller eta0.*scale the features"
 
 
@@ -137,7 +147,8 @@ def test_all_zero_column_keeps_a_zero_coefficient(model, penalty):
     X = np.column_stack([X[:, :1], np.zeros(len(X)), X[:, 1:]])
     for optimizer in OPTIMIZERS:
         for batch_size in (None, 7):
-            est = make(model, optimizer=optimizer, penalty=penalty, alpha=1e-3,
+            est = make(model, optimizer=optimizer, penalty=_with_l1(optimizer, penalty),
+                       alpha=1e-3,
                        batch_size=batch_size, max_iter=10, tol=None).fit(X, y)
             coef = np.atleast_2d(est.coef_)
             assert np.all(coef[:, 1] == 0.0), (optimizer, batch_size)
@@ -281,9 +292,20 @@ def test_balanced_class_weight_matches_logistic_regression_at_1_to_10000():
 def test_balanced_class_weight_minibatches_stay_finite_and_find_the_minority(optimizer):
     """A weight of 5000 on one sample in a mini-batch neither overflows nor is ignored."""
     X, y = imbalanced()
+    # torch's Adadelta lr is 1, and Prodigy's (its rate multiplies the estimated distance)
     params = dict(optimizer=optimizer, batch_size=128, max_iter=3, tol=None, random_state=0,
-                  eta0=1.0 if optimizer == "adadelta" else 0.01)  # torch's Adadelta lr is 1
-    est = SGDLogisticClassifier(class_weight="balanced", **params).fit(X, y)
+                  eta0=1.0 if optimizer in ("adadelta", "prodigy") else 0.01)
+    est = SGDLogisticClassifier(class_weight="balanced", **params)
+    if optimizer == "rprop":
+        # a full-batch rule: on mini-batches the weighted sample's consistent sign grows
+        # its step sizes towards step_max=50, and the guard reports the blow-up
+        try:
+            est.fit(X, y)
+        except ValueError as exc:
+            assert re.match(DIVERGED, str(exc)), exc
+            assert not hasattr(est, "coef_")
+            return
+    est.fit(X, y)
     assert np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(est.loss_curve_))
     unweighted = SGDLogisticClassifier(**params).fit(X, y)
     # the balanced model ranks the minority sample above the unweighted one
@@ -452,7 +474,7 @@ def test_zero_weight_rows_have_no_effect_full_batch(model, fmt):
     rtol = 1e-5 if fmt == "float32" else 1e-12
     for optimizer in OPTIMIZERS:
         params = dict(optimizer=optimizer, batch_size=None, max_iter=15, tol=None,
-                      penalty="elasticnet", alpha=1e-2, average=3)
+                      penalty=_with_l1(optimizer, "elasticnet"), alpha=1e-2, average=3)
         a = make(model, **params).fit(conv(X), y, sample_weight=sw)
         b = make(model, **params).fit(conv(X[keep]), y[keep], sample_weight=sw[keep])
         assert a.t_ == b.t_ and a.n_iter_ == b.n_iter_

@@ -26,7 +26,8 @@ from skopt_gd.optimizers import NAdam, RMSprop
 from skopt_gd.schedules import Cosine, Step
 
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
-              "amsgrad", "adamax", "nadam"]
+              "amsgrad", "adamax", "nadam", "radam", "rprop", "lion", "schedulefree_sgd",
+              "schedulefree_adam", "prodigy"]
 
 
 @pytest.fixture(autouse=True)
