@@ -135,7 +135,10 @@ def _least_squares_rows(X, y, sw, rows, fit_intercept):
     R = np.sqrt(np.maximum(lam, 0.0) * ((d + k) / total))[:, None] * Q.T
     T = R[:, d:] if np.ndim(y) == 2 else R[:, d]
     mean = shift + delta
-    return R[:, :d].astype(X.dtype), T.astype(X.dtype), mean[:d], mean[d:]
+    # C-contiguous: the compiled engine reads rows that way (a column slice would send
+    # every fit of the path to the numpy loop)
+    return (np.ascontiguousarray(R[:, :d], dtype=X.dtype),
+            np.ascontiguousarray(T, dtype=X.dtype), mean[:d], mean[d:])
 
 
 def _least_squares_path(params, X, y, n_train):

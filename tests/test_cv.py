@@ -467,3 +467,14 @@ def test_guide_page_runs():
 def test_cv_estimators_do_not_offer_callbacks_they_would_ignore(cls):
     """The path does not run callbacks yet: no ``set_callbacks`` rather than a silent no-op."""
     assert not hasattr(cls(), "set_callbacks")
+
+
+def test_least_squares_rows_are_c_contiguous_for_the_compiled_engine():
+    """The rows a squared-error path trains on are C-contiguous: the compiled epochs read
+    X that way, and a strided slice sent every fit of the path to the numpy loop."""
+    from skopt_gd._cv_path import _least_squares_rows
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 4)), rng.normal(size=50)
+    Z, T, _, _ = _least_squares_rows(X, y, None, np.arange(50), True)
+    assert Z.flags.c_contiguous and T.flags.c_contiguous
