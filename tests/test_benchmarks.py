@@ -127,3 +127,13 @@ def test_quick_run_writes_table_json_and_figure(tmp_path):
     assert "## Targets (issue 3)" in text and "objective_vs_time-quick.png" in text
     assert (tmp_path / "objective_vs_time-quick.png").stat().st_size > 10_000
     assert (tmp_path / "benchmarks-quick.json").stat().st_size > 1_000
+
+
+def test_small_table_benchmark_reports_the_ratio(capsys):
+    """``python -m benchmarks.small`` runs and prints the ratio it exists for."""
+    from benchmarks import small
+
+    small.main(["--repeat", "1"])
+    out = capsys.readouterr().out
+    ratio = float(out.split("ratio ours / SGDRegressor:")[1].split()[0])
+    assert ratio > 0 and "fixed cost" in out
