@@ -19,7 +19,7 @@ from scipy.special import expit, softmax
 from ._jit import Compiled, driver, hook, readable
 
 
-@hook
+@hook(inline=True)
 def row(h, R, Y, r, i, share):
     """Loss of row ``i`` at raw predictions ``R[r]``; ``R[r]`` becomes its gradient
     w.r.t. the raw predictions times ``share`` (the owner's ``row``)."""
