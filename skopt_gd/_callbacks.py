@@ -50,6 +50,65 @@ def fit_task(est, X, y, sample_weight, *, partial):
         _teardown(est)
 
 
+@contextmanager
+def meta_fit_task(est, X, y, sample_weight, *, max_subtasks):
+    """The root task of a fit whose work is other estimators' fits (the ``...CV``
+    estimators' paths and refit), as ``GridSearchCV`` lays out its own: yields the root
+    context (``None`` without ``sklearn.callback``), whose leaves are handed to those
+    fits by :func:`sub_fit`. Ended when the body returns (the fitted attributes are
+    then set); the teardown runs however the call ends."""
+    if not SUPPORTED:
+        yield None
+        return
+    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+    try:
+        ctx = est._init_callback_context(task_name="fit", max_subtasks=max_subtasks,
+                                         sequential_subtasks=False)
+        ctx.call_on_fit_task_begin(estimator=est, X=X, y=y, metadata=metadata)
+        yield ctx
+        ctx.call_on_fit_task_end(estimator=est, X=X, y=y, metadata=metadata,
+                                 reconstruction_attributes={})
+    finally:
+        _teardown(est)
+
+
+@contextmanager
+def task(ctx, est, X, y, sample_weight=None):
+    """Begin and end the (inner) task ``ctx`` of ``est``'s tree around the body; nothing
+    for ``ctx=None``."""
+    if ctx is None:
+        yield
+        return
+    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+    ctx.call_on_fit_task_begin(estimator=est, X=X, y=y, metadata=metadata)
+    try:
+        yield
+    finally:
+        ctx.call_on_fit_task_end(estimator=est, X=X, y=y, metadata=metadata)
+
+
+@contextmanager
+def sub_fit(ctx, sub_estimator, caller, X, y, sample_weight=None, attributes=None):
+    """Run the body (``sub_estimator``'s ``fit`` on ``X, y``) as the leaf task ``ctx`` of
+    ``caller``'s tree: the sub-estimator's own tree (its epochs) hangs under it and the
+    auto-propagated callbacks (``ProgressBar``) reach it, as in ``GridSearchCV``'s fits.
+    ``attributes()`` gives the leaf's ``fitted_estimator`` (``caller`` with the
+    sub-estimator's fitted attributes) at its end. Nothing happens for ``ctx=None``."""
+    if ctx is None:
+        yield
+        return
+    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+    with ctx.propagate_callback_context(sub_estimator):
+        ctx.call_on_fit_task_begin(estimator=caller, X=X, y=y, metadata=metadata)
+        try:
+            yield
+        except BaseException:
+            ctx.call_on_fit_task_end(estimator=caller, X=X, y=y, metadata=metadata)
+            raise
+        ctx.call_on_fit_task_end(estimator=caller, X=X, y=y, metadata=metadata,
+                                 reconstruction_attributes=attributes)
+
+
 class FitTask:
     """The root callback task of one ``fit`` / ``partial_fit`` call of ``est``.
 

@@ -38,6 +38,7 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 
+from . import _callbacks
 from ._classifier import SGDLogisticClassifier
 from ._cv_path import _fold_average, _path
 from ._penalties import L1_RATIOS
@@ -175,12 +176,6 @@ class _PathCV:
     def partial_fit(self, X, y, *args, **kwargs):  # pragma: no cover - never available
         raise AttributeError("partial_fit")
 
-    # Callbacks are not wired through the path yet (issue 13): no set_callbacks rather
-    # than callbacks that would be accepted and silently never called.
-    @available_if(_never)
-    def set_callbacks(self, *callbacks):  # pragma: no cover - never available
-        raise AttributeError("set_callbacks")
-
     def _l1_ratios(self):
         """The ``l1_ratio`` values searched; one, the penalty's own, unless elastic net."""
         if self.penalty != "elasticnet":
@@ -229,6 +224,14 @@ class _PathCV:
         Returns
         -------
         self : object
+
+        Notes
+        -----
+        Callbacks (scikit-learn >= 1.9) see one ``fit`` task with a ``"path"`` sub-task
+        per (``l1_ratio``, fold) and a ``"refit"`` one; each fit of a path is an
+        ``"alpha"`` task of its path, and the base estimator's epochs hang under it (and
+        under the refit) as under ``GridSearchCV``. The ``fitted_estimator`` of an
+        ``"alpha"`` task is this estimator with that fold's model at that ``alpha``.
         """
         self._validate_params()
         ratios = self._l1_ratios()
@@ -247,16 +250,35 @@ class _PathCV:
             rs = int(check_random_state(rs).randint(np.iinfo(np.int32).max))
         scorer, keep = self._scorer(), not self.refit
         jobs = [(i, j) for i in range(len(ratios)) for j in range(len(folds))]
+        with _callbacks.meta_fit_task(self, X, y, sw,
+                                      max_subtasks=len(jobs) + bool(self.refit)) as root:
+            self._fit_paths(X_in, X, y, sw, sample_weight, ratios, folds, alphas, rs, scorer,
+                            keep, jobs, info, names, root)
+        return self
+
+    def _fit_paths(self, X_in, X, y, sw, sample_weight, ratios, folds, alphas, rs, scorer,
+                   keep, jobs, info, names, root):
+        """The paths, the choice and the refit of ``fit`` (under its callback task; its
+        sub-tasks only where there are callbacks to call)."""
+        root = root if getattr(self, "_skl_callbacks", None) else None
+        paths = [None if root is None else root.subcontext(
+            task_name="path", task_id=t, max_subtasks=alphas.shape[1])
+            for t in range(len(jobs))]
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_path)(self._base, self._base_params(ratios[i], rs), X, y, sw,
-                           *folds[j], alphas[i], scorer, keep) for i, j in jobs)
+                           *folds[j], alphas[i], scorer, keep, ctx, self)
+            for (i, j), ctx in zip(jobs, paths))
         scores = np.empty((len(ratios), alphas.shape[1], len(folds)))
         for (i, j), (path_scores, _, _) in zip(jobs, results):
             scores[i, :, j] = path_scores
         i, k = np.unravel_index(np.argmax(scores.mean(axis=2)), scores.shape[:2])
         best = self._base_params(ratios[i], rs) | {"alpha": float(alphas[i, k])}
         if self.refit:
-            model = self._refit_model(best).fit(X_in, y, sample_weight=sample_weight)
+            model = self._refit_model(best)
+            ctx = None if root is None else root.subcontext(task_name="refit",
+                                                            task_id=len(jobs))
+            with _callbacks.sub_fit(ctx, model, self, X, y, sw):
+                model.fit(X_in, y, sample_weight=sample_weight)
             coef, intercept, n_iter = model.coef_, model.intercept_, model.n_iter_
         else:
             model = None
@@ -264,7 +286,6 @@ class _PathCV:
                 [r for job, r in zip(jobs, results) if job[0] == i], k)
         self._assign_cv(alphas, ratios, scores, (i, k), coef, intercept, n_iter, model,
                         info, names, X.shape[1])
-        return self
 
     def _refit_model(self, params):
         """The model refitted at the best values (from the previous one with warm_start)."""

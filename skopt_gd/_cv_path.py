@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 from sklearn import config_context
 
-from . import _precondition
+from . import _callbacks, _precondition
 from ._penalties import make_penalty
 
 
@@ -151,10 +151,14 @@ def _least_squares_path(params, X, y, n_train):
             and LEAST_SQUARES_RATIO * (X.shape[1] + k) <= n_train)
 
 
-def _path(base, params, X, y, sw, train, test, alphas, scorer, keep):
+def _path(base, params, X, y, sw, train, test, alphas, scorer, keep, ctx=None, caller=None):
     """Fit ``base(**params)`` along ``alphas`` (decreasing) on the rows ``train``, each
     fit warm-started from the previous one (:class:`_FoldPath`), on the least-squares
     rows of the fold when they serve (``_least_squares_path``); score each on ``test``.
+
+    ``ctx`` (callbacks): this path's task in ``caller``'s tree; each fit is one of its
+    sub-tasks (:func:`_callbacks.sub_fit`), whose ``fitted_estimator`` is ``caller``
+    with that fit's coefficients.
 
     Returns ``(scores, n_iter, coefs)``; ``coefs`` holds ``(coef_, intercept_)`` per
     alpha when ``keep`` (``refit=False`` averages them), else ``None``.
@@ -172,17 +176,41 @@ def _path(base, params, X, y, sw, train, test, alphas, scorer, keep):
     else:
         X_tr, y_tr = X[train], y[train]
     est = _path_class(base)(**{**params, "warm_start": True})
+    # the callbacks of the path and its fits get the fold's rows (also where the fits
+    # train on its least-squares rows: those are no data a score would mean much on)
+    fold = None if ctx is None else (
+        (X[train], y[train], None if sw is None else sw[train]) if intercept is not None
+        else (X_tr, y_tr, fit_kw.get("sample_weight")))
+    with _callbacks.task(ctx, caller, *(fold or (None, None, None))):
+        return _walk(est, alphas, X_tr, y_tr, fit_kw, X_te, y_te, score_kw, intercept,
+                     scorer, keep, ctx, caller, params["l1_ratio"], fold)
+
+
+def _walk(est, alphas, X_tr, y_tr, fit_kw, X_te, y_te, score_kw, intercept, scorer, keep,
+          ctx, caller, ratio, fold):
+    """The fits and scores of ``_path``."""
     scores, n_iter, coefs = [], [], []
     for alpha in alphas:
-        est.set_params(alpha=float(alpha)).fit(X_tr, y_tr, **fit_kw)
-        if intercept is not None:
-            est.intercept_ = intercept(est.coef_)
+        est.set_params(alpha=float(alpha))
+        leaf = None if ctx is None else ctx.subcontext(task_name="alpha")
+        with _callbacks.sub_fit(leaf, est, caller, *(fold or (None, None, None)),
+                                attributes=lambda: _fitted(est, ratio)):
+            est.fit(X_tr, y_tr, **fit_kw)
+            if intercept is not None:
+                est.intercept_ = intercept(est.coef_)
         with config_context(assume_finite=True):  # X was checked by the CV's fit
             scores.append(scorer(est, X_te, y_te, **score_kw))
         n_iter.append(est.n_iter_)
         if keep:
             coefs.append((est.coef_.copy(), np.copy(est.intercept_)))
     return np.array(scores, dtype=np.float64), np.array(n_iter), coefs if keep else None
+
+
+def _fitted(est, ratio):
+    """The fitted attributes a ``...CV`` estimator would have with ``est``'s model."""
+    names = ("coef_", "intercept_", "n_iter_", "n_features_in_", "classes_")
+    attributes = {name: getattr(est, name) for name in names if hasattr(est, name)}
+    return {**attributes, "alpha_": est.alpha, "l1_ratio_": ratio}
 
 
 def _fold_average(paths, k):

@@ -463,12 +463,6 @@ def test_guide_page_runs():
         exec(compile(block, str(page), "exec"), namespace)
 
 
-@pytest.mark.parametrize("cls", [SGDLinearRegressorCV, SGDLogisticClassifierCV])
-def test_cv_estimators_do_not_offer_callbacks_they_would_ignore(cls):
-    """The path does not run callbacks yet: no ``set_callbacks`` rather than a silent no-op."""
-    assert not hasattr(cls(), "set_callbacks")
-
-
 def test_least_squares_rows_are_c_contiguous_for_the_compiled_engine():
     """The rows a squared-error path trains on are C-contiguous: the compiled epochs read
     X that way, and a strided slice sent every fit of the path to the numpy loop."""
