@@ -697,6 +697,16 @@ def _kernel_X(X):
     return readable(X), (np.zeros(0, dtype), empty, empty)
 
 
+BLOCK_BYTES = 1 << 15
+"""Dense rows of a batch go through the kernels in blocks of about this size (L1-sized:
+each block is read for its predictions and again for the gradient while in cache)."""
+
+
+def _block_rows(X):
+    """Rows of dense ``X`` per block of ``BLOCK_BYTES`` (at least 8)."""
+    return max(8, BLOCK_BYTES // (X.itemsize * max(X.shape[1], 1)))
+
+
 def _blas_epoch(n, d, batch_size):
     """Whether the numpy loop's BLAS passes run this fit's epochs faster (see
     ``BLAS_MIN_ENTRIES``)."""
@@ -726,9 +736,8 @@ class CompiledEpochs:
         self.sw = _weights(problem.sample_weight, dtype)
         self.sparse = sp.issparse(X)
         self.X, self.csr = _kernel_X(X)
-        # dense rows per cache block of a batch (~32 KiB); CSR rows are short: whole batch
-        self.block = plan.batch_size if self.sparse else max(
-            8, (1 << 15) // (X.itemsize * max(X.shape[1], 1)))
+        # dense rows per cache block of a batch; CSR rows are short: the whole batch
+        self.block = plan.batch_size if self.sparse else _block_rows(X)
         pen, opt = problem.penalty, plan.optimizer
         # w = scale * v pays where an update touches few coefficients: sparse rows or
         # dense batches of a few rows (else the plain per-update pass is as cheap).
@@ -842,7 +851,7 @@ def full_value_and_grad(problem, theta, want_grad=True):
     if not total > 0:
         return 0.0, total, None
     threads = min(numba.get_num_threads(), max(1, X.shape[0] // 1024))
-    block = max(8, (1 << 15) // (8 * max(X.shape[1], 1)))  # ~32 KiB of dense rows
+    block = _block_rows(X)
     flat, k = theta.reshape(-1), theta.shape[1]
     dtype = X.dtype
     Xd, csr = _kernel_X(X)
