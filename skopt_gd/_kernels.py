@@ -704,7 +704,7 @@ each block is read for its predictions and again for the gradient while in cache
 
 def _block_rows(X):
     """Rows of dense ``X`` per block of ``BLOCK_BYTES`` (at least 8)."""
-    return max(8, BLOCK_BYTES // (X.itemsize * max(X.shape[1], 1)))
+    return max(8, BLOCK_BYTES // (X.dtype.itemsize * max(X.shape[1], 1)))
 
 
 def _blas_epoch(n, d, batch_size):
