@@ -22,6 +22,8 @@ device; ``decision_function`` and the regressor's ``predict`` return arrays
 there too. ``classes_`` stays a numpy array of labels.
 """
 
+import functools
+
 import numpy as np
 
 from sklearn.utils import check_random_state
@@ -180,12 +182,27 @@ def fit(est, X, y, sample_weight, optimizer, schedule, *, partial, classes, spac
     problem.weight_mean = state.precond.weight_mean
     zero = problem.objective(np.zeros_like(state.theta)) - problem.penalty.value(state.theta * 0)
     reference = max(zero, state.loss_curve[-1] if state.loss_curve else 0.0)
+    continuing = partial and not first
+    attributes = functools.partial(est._fitted_attributes, info=info, names=None,
+                                   n_features=d, continuing=continuing)
+
+    def expose(theta, state, n_epochs):  # the callbacks' model at each epoch
+        attrs = attributes(theta, state, n_epochs)
+        return {**attrs, **_on_device(attrs["coef_"], attrs["intercept_"], xp, device)}
+
     n_epochs, theta = est._train(problem, optimizer, schedule, state, partial=partial,
-                                 reference=reference, rng=check_random_state(est.random_state))
-    est._assign(theta, state, n_epochs, info, None, d, partial and not first)
-    est.coef_ = move_to(np.asarray(est.coef_), xp=xp, device=device)
-    est.intercept_ = move_to(np.asarray(est.intercept_), xp=xp, device=device)
+                                 reference=reference, rng=check_random_state(est.random_state),
+                                 expose=expose)
+    est._assign(theta, state, n_epochs, info, None, d, continuing)
+    for name, value in _on_device(est.coef_, est.intercept_, xp, device).items():
+        setattr(est, name, value)
     return est
+
+
+def _on_device(coef, intercept, xp, device):
+    """``coef_`` and ``intercept_`` in X's namespace, on its device (fitted on the host)."""
+    return {"coef_": move_to(np.asarray(coef), xp=xp, device=device),
+            "intercept_": move_to(np.asarray(intercept), xp=xp, device=device)}
 
 
 def decision(est, X, xp, device):

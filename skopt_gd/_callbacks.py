@@ -140,7 +140,7 @@ class FitTask:
         has no callbacks of its own (then nothing per epoch runs).
 
         ``expose(theta, state, n_epochs)`` -> the fitted attributes at that point
-        (``None``: no ``fitted_estimator``, as for the Dask and Array API fits).
+        (``None``: no ``fitted_estimator``; every fit of the package passes one).
         """
         if not getattr(est, "_skl_callbacks", None):
             return None, None

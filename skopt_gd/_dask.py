@@ -21,6 +21,7 @@ dask is imported only when a dask array is actually passed in.
 
 import sys
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sklearn.base import clone
@@ -283,9 +284,12 @@ def fit(est, X, y, sample_weight):
     penalty = make_penalty(est.penalty, est.alpha, est.l1_ratio, d)
     problem = DaskProblem(X.astype(dtype), blocks, spec, penalty, n, total)
     state = est._initial_state(optimizer, problem, n_outputs, True, False)
-    n_epochs, theta = est._train(problem, optimizer, schedule, state, partial=False,
-                                 reference=zero / total)  # full batch: one update an epoch
     info = classes if est._is_classifier else y.ndim
+    expose = partial(est._fitted_attributes, info=info, names=None, n_features=d,
+                     continuing=False)  # the callbacks' model at each epoch
+    n_epochs, theta = est._train(problem, optimizer, schedule, state, partial=False,
+                                 reference=zero / total,  # full batch: one update an epoch
+                                 expose=expose)
     est._assign(theta, state, n_epochs, info, None, d, False)
     return est
 

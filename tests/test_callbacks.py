@@ -310,17 +310,41 @@ def test_without_sklearn_callback_no_set_callbacks():
 
 
 def test_dask_fit_reports_its_epochs():
-    """The Dask fit (skopt_gd._dask) runs under the same tasks; its epochs carry no
-    fitted_estimator yet (that path does not pass ``expose`` to ``_train``)."""
+    """The Dask fit (skopt_gd._dask) runs under the same tasks, and each epoch's
+    fitted_estimator is the model of a Dask fit with max_iter=j, tol=None."""
     da = pytest.importorskip("dask.array")
+    Xd, yd = da.from_array(X_REG, chunks=60), da.from_array(Y_REG, chunks=60)
+    params = {"batch_size": None, "random_state": 0}
     recorder = Recorder()
-    est = SGDLinearRegressor(batch_size=None, max_iter=6, tol=None, random_state=0)
-    est.set_callbacks(recorder).fit(da.from_array(X_REG, chunks=60),
-                                    da.from_array(Y_REG, chunks=60))
+    est = SGDLinearRegressor(max_iter=6, tol=None, **params).set_callbacks(recorder)
+    est.fit(Xd, yd)
     ends = recorder.hooks("end", "epoch")
     assert len(ends) == est.n_iter_ == 6
-    assert all(r["pred"] is None for r in ends)
+    for j in (1, 6):
+        ref = SGDLinearRegressor(max_iter=j, tol=None, **params).fit(Xd, yd)
+        assert_allclose(np.asarray(ends[j - 1]["pred"]), np.asarray(ref.predict(Xd)),
+                        rtol=1e-12, atol=1e-12)
     assert len(recorder.hooks("teardown")) == 1
+
+
+def test_array_api_fit_reports_its_epochs():
+    """The Array API fit (torch tensors) too: epoch j's fitted_estimator predicts like a
+    fit with max_iter=j, tol=None on the same tensors."""
+    torch = pytest.importorskip("torch")
+    import sklearn
+
+    Xt, yt = torch.asarray(X_REG), torch.asarray(Y_REG)
+    params = {"batch_size": 32, "learning_rate": "constant", "random_state": 0}
+    with sklearn.config_context(array_api_dispatch=True):
+        recorder = Recorder()
+        est = SGDLinearRegressor(max_iter=5, tol=None, **params).set_callbacks(recorder)
+        est.fit(Xt, yt)
+        ends = recorder.hooks("end", "epoch")
+        assert len(ends) == est.n_iter_ == 5
+        for j in (2, 5):
+            ref = SGDLinearRegressor(max_iter=j, tol=None, **params).fit(Xt, yt)
+            assert_allclose(np.asarray(ends[j - 1]["pred"]), np.asarray(ref.predict(Xt)),
+                            rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("with_callback", [False, True])
