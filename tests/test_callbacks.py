@@ -7,6 +7,7 @@ References are independent fits: ``n_iter_`` of the same fit without callbacks, 
 ``max_iter=j, tol=None`` fits for the model at epoch ``j``.
 """
 
+import contextlib
 import os
 import pickle
 import subprocess
@@ -309,42 +310,38 @@ def test_without_sklearn_callback_no_set_callbacks():
     assert out.stdout.strip() == "ok"
 
 
-def test_dask_fit_reports_its_epochs():
-    """The Dask fit (skopt_gd._dask) runs under the same tasks, and each epoch's
-    fitted_estimator is the model of a Dask fit with max_iter=j, tol=None."""
+def _dask_inputs():
     da = pytest.importorskip("dask.array")
-    Xd, yd = da.from_array(X_REG, chunks=60), da.from_array(Y_REG, chunks=60)
-    params = {"batch_size": None, "random_state": 0}
-    recorder = Recorder()
-    est = SGDLinearRegressor(max_iter=6, tol=None, **params).set_callbacks(recorder)
-    est.fit(Xd, yd)
-    ends = recorder.hooks("end", "epoch")
-    assert len(ends) == est.n_iter_ == 6
-    for j in (1, 6):
-        ref = SGDLinearRegressor(max_iter=j, tol=None, **params).fit(Xd, yd)
-        assert_allclose(np.asarray(ends[j - 1]["pred"]), np.asarray(ref.predict(Xd)),
-                        rtol=1e-12, atol=1e-12)
-    assert len(recorder.hooks("teardown")) == 1
+    return (da.from_array(X_REG, chunks=60), da.from_array(Y_REG, chunks=60),
+            {"batch_size": None}, contextlib.nullcontext())
 
 
-def test_array_api_fit_reports_its_epochs():
-    """The Array API fit (torch tensors) too: epoch j's fitted_estimator predicts like a
-    fit with max_iter=j, tol=None on the same tensors."""
+def _torch_inputs():
     torch = pytest.importorskip("torch")
     import sklearn
 
-    Xt, yt = torch.asarray(X_REG), torch.asarray(Y_REG)
-    params = {"batch_size": 32, "learning_rate": "constant", "random_state": 0}
-    with sklearn.config_context(array_api_dispatch=True):
-        recorder = Recorder()
-        est = SGDLinearRegressor(max_iter=5, tol=None, **params).set_callbacks(recorder)
-        est.fit(Xt, yt)
+    return (torch.asarray(X_REG), torch.asarray(Y_REG),
+            {"batch_size": 32, "learning_rate": "constant"},
+            sklearn.config_context(array_api_dispatch=True))
+
+
+@pytest.mark.parametrize("inputs", [_dask_inputs, _torch_inputs], ids=["dask", "torch"])
+def test_dask_and_array_api_fits_report_their_epochs(inputs):
+    """The Dask fit (skopt_gd._dask) and the Array API fit (torch tensors) run under the
+    same tasks, and epoch j's fitted_estimator predicts like a fit of the same path with
+    max_iter=j, tol=None."""
+    X, y, params, context = inputs()
+    params = {**params, "tol": None, "random_state": 0}
+    recorder = Recorder()
+    with context:
+        est = SGDLinearRegressor(max_iter=5, **params).set_callbacks(recorder).fit(X, y)
         ends = recorder.hooks("end", "epoch")
         assert len(ends) == est.n_iter_ == 5
         for j in (2, 5):
-            ref = SGDLinearRegressor(max_iter=j, tol=None, **params).fit(Xt, yt)
-            assert_allclose(np.asarray(ends[j - 1]["pred"]), np.asarray(ref.predict(Xt)),
+            ref = SGDLinearRegressor(max_iter=j, **params).fit(X, y).predict(X)
+            assert_allclose(np.asarray(ends[j - 1]["pred"]), np.asarray(ref),
                             rtol=1e-12, atol=1e-12)
+    assert len(recorder.hooks("teardown")) == 1
 
 
 @pytest.mark.parametrize("with_callback", [False, True])
