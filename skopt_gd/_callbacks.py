@@ -50,6 +50,11 @@ def fit_task(est, X, y, sample_weight, *, partial):
         _teardown(est)
 
 
+def _metadata(sample_weight):
+    """The ``metadata`` argument of the hooks: the sample weights, when given."""
+    return None if sample_weight is None else {"sample_weight": sample_weight}
+
+
 @contextmanager
 def meta_fit_task(est, X, y, sample_weight, *, max_subtasks):
     """The root task of a fit whose work is other estimators' fits (the ``...CV``
@@ -60,7 +65,7 @@ def meta_fit_task(est, X, y, sample_weight, *, max_subtasks):
     if not SUPPORTED:
         yield None
         return
-    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+    metadata = _metadata(sample_weight)
     try:
         ctx = est._init_callback_context(task_name="fit", max_subtasks=max_subtasks,
                                          sequential_subtasks=False)
@@ -73,40 +78,36 @@ def meta_fit_task(est, X, y, sample_weight, *, max_subtasks):
 
 
 @contextmanager
-def task(ctx, est, X, y, sample_weight=None):
-    """Begin and end the (inner) task ``ctx`` of ``est``'s tree around the body; nothing
-    for ``ctx=None``."""
+def task(ctx, est, X, y, sample_weight=None, attributes=None):
+    """Begin and end the (inner) task ``ctx`` of ``est``'s tree around the body; at a
+    normal end ``attributes()`` gives its ``fitted_estimator``. Nothing for ``ctx=None``."""
     if ctx is None:
         yield
         return
-    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+    metadata = _metadata(sample_weight)
     ctx.call_on_fit_task_begin(estimator=est, X=X, y=y, metadata=metadata)
     try:
         yield
-    finally:
+    except BaseException:
         ctx.call_on_fit_task_end(estimator=est, X=X, y=y, metadata=metadata)
+        raise
+    ctx.call_on_fit_task_end(estimator=est, X=X, y=y, metadata=metadata,
+                             reconstruction_attributes=attributes)
 
 
 @contextmanager
 def sub_fit(ctx, sub_estimator, caller, X, y, sample_weight=None, attributes=None):
     """Run the body (``sub_estimator``'s ``fit`` on ``X, y``) as the leaf task ``ctx`` of
-    ``caller``'s tree: the sub-estimator's own tree (its epochs) hangs under it and the
-    auto-propagated callbacks (``ProgressBar``) reach it, as in ``GridSearchCV``'s fits.
-    ``attributes()`` gives the leaf's ``fitted_estimator`` (``caller`` with the
-    sub-estimator's fitted attributes) at its end. Nothing happens for ``ctx=None``."""
+    ``caller``'s tree (:func:`task`): the sub-estimator's own tree (its epochs) hangs
+    under it and the auto-propagated callbacks (``ProgressBar``) reach it, as in
+    ``GridSearchCV``'s fits. ``attributes()`` gives the leaf's ``fitted_estimator``
+    (``caller`` with the sub-estimator's fitted attributes). Nothing for ``ctx=None``."""
     if ctx is None:
         yield
         return
-    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
-    with ctx.propagate_callback_context(sub_estimator):
-        ctx.call_on_fit_task_begin(estimator=caller, X=X, y=y, metadata=metadata)
-        try:
-            yield
-        except BaseException:
-            ctx.call_on_fit_task_end(estimator=caller, X=X, y=y, metadata=metadata)
-            raise
-        ctx.call_on_fit_task_end(estimator=caller, X=X, y=y, metadata=metadata,
-                                 reconstruction_attributes=attributes)
+    with ctx.propagate_callback_context(sub_estimator), \
+            task(ctx, caller, X, y, sample_weight, attributes):
+        yield
 
 
 class FitTask:
@@ -128,7 +129,7 @@ class FitTask:
     def set_data(self, X, y, sample_weight):
         """The (validated) training data handed to the epoch hooks."""
         self.X, self.y = X, y
-        self.metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        self.metadata = _metadata(sample_weight)
 
     def end(self, est):
         """End the root task: ``fitted_estimator`` is ``est`` as fitted."""

@@ -178,10 +178,10 @@ def _path(base, params, X, y, sw, train, test, alphas, scorer, keep, ctx=None, c
     est = _path_class(base)(**{**params, "warm_start": True})
     # the callbacks of the path and its fits get the fold's rows (also where the fits
     # train on its least-squares rows: those are no data a score would mean much on)
-    fold = None if ctx is None else (
+    fold = (None, None, None) if ctx is None else (
         (X[train], y[train], None if sw is None else sw[train]) if intercept is not None
         else (X_tr, y_tr, fit_kw.get("sample_weight")))
-    with _callbacks.task(ctx, caller, *(fold or (None, None, None))):
+    with _callbacks.task(ctx, caller, *fold):
         return _walk(est, alphas, X_tr, y_tr, fit_kw, X_te, y_te, score_kw, intercept,
                      scorer, keep, ctx, caller, params["l1_ratio"], fold)
 
@@ -193,7 +193,7 @@ def _walk(est, alphas, X_tr, y_tr, fit_kw, X_te, y_te, score_kw, intercept, scor
     for alpha in alphas:
         est.set_params(alpha=float(alpha))
         leaf = None if ctx is None else ctx.subcontext(task_name="alpha")
-        with _callbacks.sub_fit(leaf, est, caller, *(fold or (None, None, None)),
+        with _callbacks.sub_fit(leaf, est, caller, *fold,
                                 attributes=lambda: _fitted(est, ratio)):
             est.fit(X_tr, y_tr, **fit_kw)
             if intercept is not None:
