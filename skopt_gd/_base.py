@@ -15,9 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 
-from . import _array_api, _callbacks, _dask, _loop, _precondition
+from . import _array_api, _callbacks, _dask, _loop, _precondition, _rng
 from ._params import cached_param_names, validate_params_once
 from ._penalties import L1_RATIOS, make_penalty
 from ._validation import (
@@ -186,25 +185,25 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
                 continuing = partial and not first
                 if task is not None:
                     task.set_data(X, y, sample_weight)
-                rng = check_random_state(self.random_state)
-                X_tr, Y_tr, sw_tr, score = X, Y, sw, None
-                if self.early_stopping:
-                    X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
-                n_outputs = Y.shape[1]
-                pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs) if first
-                       else self._state.precond)
-                problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs, pre)
-                state = self._initial_state(optimizer, problem, n_outputs, first, partial,
-                                            pre=pre)
-                expose = bind(self._fitted_attributes, info=info, names=names,
-                              n_features=X.shape[1], continuing=continuing)
-                n_epochs, phi = self._train(
-                    problem, optimizer, schedule, state, partial=partial,
-                    reference=self._reference_objective(problem, state), rng=rng,
-                    score=None if score is None else _in_user_units(score, pre),
-                    expose=expose)
-                self._assign(pre.to_original(phi), state, n_epochs, info, names,
-                             X.shape[1], continuing)
+                with _rng.stream(self.random_state) as rng:
+                    X_tr, Y_tr, sw_tr, score = X, Y, sw, None
+                    if self.early_stopping:
+                        X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
+                    n_outputs = Y.shape[1]
+                    pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs) if first
+                           else self._state.precond)
+                    problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs, pre)
+                    state = self._initial_state(optimizer, problem, n_outputs, first, partial,
+                                                pre=pre)
+                    expose = bind(self._fitted_attributes, info=info, names=names,
+                                  n_features=X.shape[1], continuing=continuing)
+                    n_epochs, phi = self._train(
+                        problem, optimizer, schedule, state, partial=partial,
+                        reference=self._reference_objective(problem, state), rng=rng,
+                        score=None if score is None else _in_user_units(score, pre),
+                        expose=expose)
+                    self._assign(pre.to_original(phi), state, n_epochs, info, names,
+                                 X.shape[1], continuing)
             if task is not None:
                 task.end(self)
         return self

@@ -28,6 +28,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from . import _rng
 from ._jit import kernel, parallel, readable, switched
 from ._losses import Loss, row
 from ._penalties import ElasticNet, smooth_gradient, strength, sums
@@ -586,14 +587,12 @@ def permutation(n, rng):
     """``rng.permutation(n)``, bit for bit, with ``rng`` advanced the same, as int32
     where it fits: the shuffle compiled (~3x faster) for a legacy MT19937 ``rng``."""
     order = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
-    state = rng.get_state(legacy=False)
-    if state["bit_generator"] != "MT19937" or n >= 2**31:
+    if not _rng.is_mt19937(rng) or n >= 2**31:
         rng.shuffle(order)
         return order
-    key = np.array(state["state"]["key"], dtype=np.uint32)
-    state["state"]["pos"] = _mt19937_shuffle(order, key, int(state["state"]["pos"]))
-    state["state"]["key"] = key
-    rng.set_state(state)
+    key, pos, store = _rng.mt_state(rng)
+    pos[0] = _mt19937_shuffle(order, key, pos[0])
+    store()
     return order
 
 
@@ -729,13 +728,12 @@ class CompiledEpochs:
     def __init__(self, problem, plan, precond):
         self.problem, self.plan = problem, plan
         self._precondition(precond, problem.X.shape[1])
-        self.hyper, self.lh = plan.optimizer.packed(), problem.loss.packed()
+        self.hyper = plan.optimizer.packed()
         self.phases = tuple(bool(p) for p in type(plan.optimizer).phases())
-        X, dtype = problem.X, problem.X.dtype
-        self.Y = readable(np.ascontiguousarray(problem.Y, dtype=dtype))
-        self.sw = _weights(problem.sample_weight, dtype)
+        X = problem.X
+        # the data as the full passes take them (shared with the final objective check)
+        _, _, _, _, (self.X, self.csr), self.Y, self.sw, self.lh = _pass_inputs(problem)
         self.sparse = sp.issparse(X)
-        self.X, self.csr = _kernel_X(X)
         # dense rows per cache block of a batch; CSR rows are short: the whole batch
         self.block = plan.batch_size if self.sparse else _block_rows(X)
         pen, opt = problem.penalty, plan.optimizer
@@ -782,7 +780,7 @@ class CompiledEpochs:
         updates = -(-n // bs)
         schedule = self.plan.schedule
         run[RUN_ETA], run[RUN_EPOCHS] = st.eta_base, epochs
-        shuffle, key, keypos, state = self._order_source(rng)
+        shuffle, key, keypos, store = self._order_source(rng)
         run[RUN_SHUFFLE] = shuffle
         if type(schedule).compiled():
             sh, rates = schedule.packed(), np.empty(updates)
@@ -802,18 +800,19 @@ class CompiledEpochs:
         Gt = np.zeros((threads, self.block, shape[1]))
         partial = np.zeros((threads, theta.size), dtype=theta.dtype)
         opt = st.opt_state
-        with _parallel_launch() if threads > 1 else contextlib.nullcontext():
-            done, status = _fit(
-                self.X, *self.csr, self.sparse, self.Y, self.sw, order, key, keypos, bs,
-                self.block, rates, theta, avg, np.zeros_like(theta), G, Gt, partial,
-                np.zeros(threads), opt["buffers"], opt["scalars"], opt["prox"], self.hyper,
-                self.phases, self.lh, sh, pen.l1, pen.l2, d, pb.fit_intercept,
-                self.plan.average, counters, self.pmode, self.Mf, self.md, self.shift,
-                self.l1w, np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta),
-                self.sbar, self.scaled, run, stop, curve)
-        if state is not None:  # the generator advanced as ``done`` permutations would
-            state["state"]["key"], state["state"]["pos"] = key, int(keypos[0])
-            rng.set_state(state)
+        try:
+            with _parallel_launch() if threads > 1 else contextlib.nullcontext():
+                done, status = _fit(
+                    self.X, *self.csr, self.sparse, self.Y, self.sw, order, key, keypos, bs,
+                    self.block, rates, theta, avg, np.zeros_like(theta), G, Gt, partial,
+                    np.zeros(threads), opt["buffers"], opt["scalars"], opt["prox"], self.hyper,
+                    self.phases, self.lh, sh, pen.l1, pen.l2, d, pb.fit_intercept,
+                    self.plan.average, counters, self.pmode, self.Mf, self.md, self.shift,
+                    self.l1w, np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta),
+                    self.sbar, self.scaled, run, stop, curve)
+        finally:  # the generator advanced as ``done`` permutations would
+            if store is not None:
+                store()
         st.eta_base = float(run[RUN_ETA])
         st.n_avg = int(counters[2])
         if st.n_avg:
@@ -822,48 +821,60 @@ class CompiledEpochs:
         return done, status, float(counters[5])
 
     def _order_source(self, rng):
-        """``(shuffle, key, keypos, rng_state)``: the MT19937 words the kernel draws row
-        orders from (``permutation``'s draws, bit for bit)."""
+        """``(shuffle, key, keypos, store)``: the MT19937 words the kernel draws row
+        orders from (``permutation``'s draws, bit for bit; ``_rng.mt_state``)."""
         plan = self.plan
         if not plan.shuffle or plan.batch_size >= self.problem.n_samples:
             return 0, np.zeros(624, np.uint32), np.zeros(1, np.int64), None
-        state = rng.get_state(legacy=False)
-        key = np.array(state["state"]["key"], dtype=np.uint32)
-        return 1, key, np.array([state["state"]["pos"]], np.int64), state
+        return (1, *_rng.mt_state(rng))
 
     def can_shuffle(self, rng):
         """Whether ``rng`` is one whose draws the kernel reproduces (legacy MT19937)."""
         return (not self.plan.shuffle or self.plan.batch_size >= self.problem.n_samples
-                or (isinstance(rng, np.random.RandomState)
-                    and rng.get_state(legacy=False)["bit_generator"] == "MT19937"
-                    and self.problem.n_samples < 2**31))
+                or (_rng.is_mt19937(rng) and self.problem.n_samples < 2**31))
+
+
+def _pass_inputs(problem):
+    """What every full pass over ``problem``'s rows reads, resolved once per problem
+    (``None`` where the numpy blocks run): checking, aliasing and packing it per call
+    cost ~45 us of Python, five times the pass itself on a table of a few hundred rows."""
+    cached = problem.__dict__.get("_pass_inputs")
+    if cached is None:
+        X = problem.X
+        cached = (False,)
+        if _layout_ok(X) and isinstance(problem.loss, Loss):
+            sw = problem.sample_weight
+            threads = min(numba.get_num_threads(), max(1, X.shape[0] // 1024))
+            dtype = X.dtype
+            cached = (True, float(sw.sum()), threads, _block_rows(X), _kernel_X(X),
+                      readable(np.ascontiguousarray(problem.Y, dtype=dtype)),
+                      _weights(sw, dtype), problem.loss.packed())
+        problem._pass_inputs = cached
+    return cached if cached[0] else None
 
 
 def full_value_and_grad(problem, theta, want_grad=True):
     """``Problem.batch_value_and_grad`` over all rows in one compiled pass (threads over
     row shares), or ``None`` where the numpy blocks run instead."""
-    X = problem.X
-    if not (ENABLED and _layout_ok(X) and isinstance(problem.loss, Loss)
-            and theta.flags.c_contiguous):
+    inputs = _pass_inputs(problem) if ENABLED and theta.flags.c_contiguous else None
+    if inputs is None:
         return None
-    sw = problem.sample_weight
-    total = sw.sum()
+    _, total, threads, block, (Xd, csr), Y, sw, lh = inputs
     if not total > 0:
         return 0.0, total, None
-    threads = min(numba.get_num_threads(), max(1, X.shape[0] // 1024))
-    block = _block_rows(X)
+    X = problem.X
     flat, k = theta.reshape(-1), theta.shape[1]
-    dtype = X.dtype
-    Xd, csr = _kernel_X(X)
     values = np.zeros(threads)
-    partial = np.zeros((threads, flat.size) if want_grad else (threads, 1), dtype)
+    partial = np.zeros((threads, flat.size) if want_grad else (threads, 1), X.dtype)
     # one share: the serial kernel (a parallel launch costs more than a small pass,
     # and much more while other processes hold the cores)
     kernel = _full_pass if threads > 1 else _full_pass_serial
     with _parallel_launch() if threads > 1 else contextlib.nullcontext():
-        kernel(Xd, *csr, sp.issparse(X), readable(np.ascontiguousarray(problem.Y, dtype=dtype)),
-               _weights(sw, dtype), np.zeros(0, np.int32), flat, X.shape[1] * k,
-               problem.fit_intercept, problem.loss.packed(), float(total),
-               block, np.zeros((threads, block, k)), values, partial, want_grad)
+        kernel(Xd, *csr, sp.issparse(X), Y, sw, _NO_ROWS, flat, X.shape[1] * k,
+               problem.fit_intercept, lh, total, block, np.zeros((threads, block, k)),
+               values, partial, want_grad)
     grad = partial.sum(axis=0).reshape(theta.shape) if want_grad else None
     return float(values.sum()), total, grad
+
+
+_NO_ROWS = np.zeros(0, np.int32)  # "all rows, in order" for the full pass
