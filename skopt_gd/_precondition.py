@@ -132,6 +132,9 @@ class Preconditioner:
     degree: int = 0  # p: the objective in phi is J / y_scale**p
     column_scale: np.ndarray = None  # sparse X: the scaling applied to its values
     weight_mean: float = 1.0  # mean training weight of the first call
+    # "full" whitened on all its rows: (kappa, l2, rows, weight sum), which ``lipschitz``
+    # recognises (its curvature is then the identity by construction); else None
+    whitened: tuple = None
 
     @property
     def objective_scale(self):
@@ -233,8 +236,9 @@ def row_blocks(X, block_bytes):
     return [slice(lo, lo + step) for lo in range(0, n, step)] or [slice(0, 0)]
 
 
-def _weighted_moments(X, sw, center):
-    """Weighted column means (or zeros) and variances (second moments uncentred)."""
+def _weighted_moments(X, sw, center, variances=True):
+    """Weighted column means (or zeros) and (``variances``; else ``None``) variances
+    (second moments uncentred)."""
     total = float(sw.sum())
     if sp.issparse(X):
         w = sp.diags(np.asarray(sw, dtype=np.float64))
@@ -243,6 +247,8 @@ def _weighted_moments(X, sw, center):
     mean = np.zeros(X.shape[1])
     if center:
         mean = np.asarray(sw @ X, dtype=np.float64) / total
+    if not variances:
+        return mean, None
     var = np.zeros(X.shape[1])
     for block in row_blocks(X, STATS_BLOCK_BYTES):  # no n x d temporaries
         B = np.asarray(X[block], dtype=np.float64) - mean
@@ -302,11 +308,12 @@ def whitens(X, batch_size, l1):
 
 
 def statistics(X, sw, *, fit_intercept, full):
-    """What ``fit`` reads of X: weighted column means and variances, and (``full``) the
-    covariance. They do not depend on the penalty's strength, so fits of several
-    ``alpha`` on the same rows can share them (``fit(..., stats=...)``: the ``...CV``
-    path does)."""
-    mean, var = _weighted_moments(X, sw, center=fit_intercept and not sp.issparse(X))
+    """What ``fit`` reads of X: weighted column means, and the variances (diagonal
+    scalings) or (``full``) the covariance. They do not depend on the penalty's
+    strength, so fits of several ``alpha`` on the same rows can share them
+    (``fit(..., stats=...)``: the ``...CV`` path does)."""
+    mean, var = _weighted_moments(X, sw, center=fit_intercept and not sp.issparse(X),
+                                  variances=not full)
     return mean, var, (_covariance(X, sw, mean) if full else None)
 
 
@@ -328,16 +335,20 @@ def fit(X, Y, sw, *, fit_intercept, kappa, degree, l1, l2, batch_size, stats=Non
     mean, var, cov = stats
     common = dict(n_features=d, fit_intercept=fit_intercept, y_loc=y_loc, y_scale=y_scale,
                   degree=degree, weight_mean=mean_weight(sw))
+    shift = mean if fit_intercept and not sparse else None
+    if full:
+        exact = n <= min(STATS_ROWS, LIPSCHITZ_ROWS)  # the covariance of all rows
+        return Preconditioner(**common, mode="full", M=_whitening(cov, kappa, l2_here),
+                              shift=shift, whitened=(float(kappa), float(l2_here), n,
+                                                     float(np.sum(sw))) if exact else None)
+    if var is None:  # statistics made for a full whitening, which reads no variances
+        var = _weighted_moments(X, sw, center=fit_intercept and not sparse)[1]
     scale = np.sqrt(np.maximum(kappa * var + l2_here, 0.0))
     scale[~(scale > 0)] = 1.0
     if sparse:
         if l1 or l2:  # one scale for all columns: the penalty acts alike on each
             scale = np.full(d, float(np.sqrt(np.mean(scale**2))))
         return Preconditioner(**common, column_scale=1.0 / scale)
-    shift = mean if fit_intercept else None
-    if full:
-        return Preconditioner(**common, mode="full", M=_whitening(cov, kappa, l2_here),
-                              shift=shift)
     return Preconditioner(**common, mode="diag", M=1.0 / scale, shift=shift)
 
 
@@ -362,17 +373,34 @@ def _phi_rows(pre, Xs):
     return B @ pre.M if pre.mode == "full" else B * pre.M
 
 
-def _top_eigenvalue(rows, weights, total, pre, curvature, l2, pen):
-    """Largest eigenvalue of the Hessian bound of ``lipschitz`` from its (d+1)^2 matrix,
-    accumulated over blocks of the rows (mapped to phi a block at a time); also the
-    largest squared row norm in phi."""
+def _phi_extent(rows, weights, pre, gram):
+    """Over blocks of the rows mapped to phi (``z_i``): the largest ``||z_i||^2`` and
+    (``gram``) the weighted Gram matrix of ``(z_i, 1)`` (the 1 for the intercept)."""
     d = rows.shape[1]
-    H, top_row = np.zeros((d + 1, d + 1)), 0.0
+    H, top_row = np.zeros((d + 1, d + 1)) if gram else None, 0.0
     for block in row_blocks(rows, STATS_BLOCK_BYTES):
         Z = _phi_rows(pre, rows[block])
-        A = np.column_stack([Z, np.full(Z.shape[0], float(pre.fit_intercept))])
-        H += (A * weights[block, None]).T @ A
         top_row = max(top_row, float(np.einsum("ij,ij->i", Z, Z).max(initial=0.0)))
+        if gram:
+            A = np.column_stack([Z, np.full(Z.shape[0], float(pre.fit_intercept))])
+            H += (A * weights[block, None]).T @ A
+    return top_row, H
+
+
+def _top_eigenvalue(rows, weights, total, pre, curvature, l2, pen, need_rows):
+    """Largest eigenvalue of the Hessian bound of ``lipschitz`` from its (d+1)^2 matrix,
+    and the largest squared row norm in phi (``need_rows``; else 0).
+
+    A full whitening of these very rows at this curvature and L2 strength
+    (``pre.whitened``) makes the bound the identity on the span of the data, and the
+    curvature for the intercept: ``M^T (kappa Cov + l2 I) M`` is the projector on the
+    directions kept, and centred rows have no cross term with the intercept.
+    """
+    d = rows.shape[1]
+    if pre.whitened == (curvature, l2, rows.shape[0], total):
+        top_row = _phi_extent(rows, weights, pre, False)[0] if need_rows else 0.0
+        return max(1.0 if np.any(pre.M) else 0.0, curvature * pre.fit_intercept), top_row
+    top_row, H = _phi_extent(rows, weights, pre, True)
     H *= curvature / total
     H[:d, :d] += l2 * (pre.M.T @ pre.M if pre.mode == "full" else np.diag(pen))
     return float(np.linalg.eigvalsh((H + H.T) / 2)[-1]), top_row
@@ -392,9 +420,11 @@ def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iteratio
     pen = np.ones(X.shape[1]) if pre.mode is None else (
         np.sum(pre.M**2, axis=0) if pre.mode == "full" else pre.M**2)
     if not sp.issparse(rows) and rows.shape[1] <= FULL_MAX_FEATURES:  # few columns: exactly
-        top, norms = _top_eigenvalue(rows, weights, total, pre, curvature, l2, pen)
+        n = X.shape[0] if n_samples is None else n_samples
+        top, norms = _top_eigenvalue(rows, weights, total, pre, curvature, l2, pen,
+                                     need_rows=min(batch_size, n) < n)
         return _batch_smoothness(top, curvature * (norms + pre.fit_intercept) + l2 * pen.max(),
-                                 X.shape[0] if n_samples is None else n_samples, batch_size)
+                                 n, batch_size)
     Z = _phi_rows(pre, rows)
     u = np.linspace(1.0, 2.0, X.shape[1] + 1)
     top = 0.0

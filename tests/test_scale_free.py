@@ -314,3 +314,55 @@ def test_preconditioner_and_auto_eta0_temporaries_stay_under_a_tenth_of_X():
         tracemalloc.stop()
     assert pre.mode == "full"
     assert peak < 0.1 * X.nbytes, f"{peak / 2**20:.1f} MiB for X of {X.nbytes / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("kappa, l2", [(1.0, 0.0), (0.25, 1e-2), (1.0, 3.0)])
+@pytest.mark.parametrize("batch_size", [16, 300])
+def test_auto_eta0_of_a_full_whitening_equals_its_hessian_bound(fit_intercept, kappa, l2,
+                                                                batch_size):
+    """A full whitening of all the rows makes ``lipschitz``'s Hessian bound the identity
+    on the data's span (``pre.whitened``, no eigenvalue problem solved): the same value,
+    to round-off, as the bound's largest eigenvalue computed from its matrix, written
+    out here from the map ``z_i = M^T (x_i - mu)``; a collinear pair of columns leaves
+    one direction out."""
+    from skopt_gd import _precondition
+
+    X, _ = _raw_regression(n=300)
+    X = np.column_stack([X, 2.0 * X[:, 0]])
+    sw = np.random.RandomState(1).uniform(0.5, 2.0, len(X))
+    Y = np.zeros((len(X), 1))
+    pre = _precondition.fit(X, Y, sw, fit_intercept=fit_intercept, kappa=kappa, degree=0,
+                            l1=0.0, l2=l2, batch_size=batch_size)
+    assert pre.mode == "full" and pre.whitened is not None
+    fast = _precondition.lipschitz(X, sw, pre, curvature=kappa, l2=l2, batch_size=batch_size)
+    Z = X - (pre.shift if fit_intercept else 0.0)
+    Z = Z @ pre.M
+    A = np.column_stack([Z, np.full(len(Z), float(fit_intercept))])
+    H = kappa * (A * sw[:, None]).T @ A / sw.sum()
+    H[:-1, :-1] += l2 * pre.M.T @ pre.M
+    top = np.linalg.eigvalsh(H)[-1]
+    row = kappa * ((Z * Z).sum(axis=1).max() + fit_intercept) + l2 * (pre.M**2).sum(0).max()
+    n, B = len(X), min(batch_size, len(X))
+    expected = max(n * (B - 1) / (B * (n - 1)) * top + (n - B) / (B * (n - 1)) * row, top)
+    np.testing.assert_allclose(fast, expected, rtol=1e-8)
+    assert 1 - 1e-8 <= top <= 1 + 1e-8 or top == pytest.approx(kappa)
+    # and the general route (a preconditioner that does not claim it) agrees
+    pre.whitened = None
+    np.testing.assert_allclose(_precondition.lipschitz(X, sw, pre, curvature=kappa, l2=l2,
+                                                       batch_size=batch_size), fast, rtol=1e-8)
+
+
+def test_default_fit_whitens_all_rows_so_auto_eta0_solves_no_eigenproblem(monkeypatch):
+    """The default fit's preconditioner and its eta0="auto" agree on the rows, curvature
+    and L2 strength, so the bound's eigenvalue problem is skipped."""
+    from skopt_gd import _precondition
+
+    calls = []
+    real = np.linalg.eigvalsh
+    monkeypatch.setattr(_precondition.np.linalg, "eigvalsh",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    X, y = _raw_regression(n=300)
+    SGDLinearRegressor(random_state=0, max_iter=3, tol=None).fit(X, y)
+    SGDLogisticClassifier(random_state=0, max_iter=3, tol=None).fit(X, y > y.mean())
+    assert calls == []
