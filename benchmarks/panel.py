@@ -812,7 +812,7 @@ def markdown(run):
         f"# Real-data panel{meta['title_suffix']}\n",
         f"{meta['date']}, {meta.get('code', 'skopt_gd')}; {meta['machine']}"
         f"{meta.get('threads', '')}. Load average at start {meta['load_start']}, at "
-        f"end {meta['load_end']}; the run took {meta['seconds'] / 60:.1f} min (warm-up "
+        f"end {meta['load_end']}; the run took {_duration(meta['seconds'])} (warm-up "
         f"{meta['warm_up_seconds']:.1f} s, not timed in any cell).\n",
         f"Reproduce: `{meta['command']}`\n",
         "Our estimators at their defaults (only `optimizer=` and `random_state=0` set), "
@@ -910,6 +910,11 @@ def code_version():
     return f"skopt_gd at {commit}" + (" with uncommitted changes" if dirty else "")
 
 
+def _duration(seconds):
+    """``"42 s"`` under two minutes (a quick run), else ``"12.3 min"``."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def parse(argv, optimizers):
     """Command-line options; ``--optimizers`` defaults to every alias (quick: three)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.panel",
@@ -974,7 +979,7 @@ def main(argv=None):
                 title_suffix="" if full else " (quick)" if args.quick else " (subset)")
     path = write(dict(meta=meta, datasets=datasets, cells=cells), args.out, stem)
     print(summary(cells, args.optimizers))
-    print(f"wrote {path} in {meta['seconds'] / 60:.1f} min")
+    print(f"wrote {path} in {_duration(meta['seconds'])}")
     return dict(meta=meta, datasets=datasets, cells=cells)
 
 
