@@ -78,6 +78,16 @@ class _FoldPath:
     def _reference_objective(self, problem, state):
         return super()._reference_objective(problem, _ZERO_START)
 
+    #: ``(X, values)``: the current model's decision values on the held-out rows ``X``,
+    #: computed with the other alphas' (``_scores``); ``None`` outside the scoring
+    _held_out = None
+
+    def _decision(self, X):
+        held = self._held_out
+        if held is not None and X is held[0]:
+            return held[1]
+        return super()._decision(X)
+
 
 #: what ``BaseSGD._reference_objective`` reads of a state that starts at ``w = 0``
 _ZERO_START = SimpleNamespace(loss_curve=[], theta=np.zeros(1))
@@ -189,7 +199,7 @@ def _path(base, params, X, y, sw, train, test, alphas, scorer, keep, ctx=None, c
 def _walk(est, alphas, X_tr, y_tr, fit_kw, X_te, y_te, score_kw, intercept, scorer, keep,
           ctx, caller, ratio, fold):
     """The fits and scores of ``_path``."""
-    scores, n_iter, coefs = [], [], []
+    n_iter, coefs = [], []
     for alpha in alphas:
         est.set_params(alpha=float(alpha))
         leaf = None if ctx is None else ctx.subcontext(task_name="alpha")
@@ -198,12 +208,42 @@ def _walk(est, alphas, X_tr, y_tr, fit_kw, X_te, y_te, score_kw, intercept, scor
             est.fit(X_tr, y_tr, **fit_kw)
             if intercept is not None:
                 est.intercept_ = intercept(est.coef_)
-        with config_context(assume_finite=True):  # X was checked by the CV's fit
-            scores.append(scorer(est, X_te, y_te, **score_kw))
         n_iter.append(est.n_iter_)
-        if keep:
-            coefs.append((est.coef_.copy(), np.copy(est.intercept_)))
+        coefs.append((est.coef_.copy(), np.copy(est.intercept_)))
+    scores = _scores(est, coefs, X_te, y_te, scorer, score_kw)
     return np.array(scores, dtype=np.float64), np.array(n_iter), coefs if keep else None
+
+
+#: decision values of the held-out rows computed at once, per group of alphas (bytes)
+SCORE_BLOCK_BYTES = 1 << 25
+
+
+def _scores(est, coefs, X_te, y_te, scorer, score_kw):
+    """Each alpha's held-out score through ``scorer`` (any scikit-learn scorer), the
+    decision values of several alphas' models coming from one product with ``X_te``:
+    the held-out rows are read once per group of alphas instead of once per alpha (at
+    20,000 x 100 held-out rows, scoring 20 alphas one at a time was a third of a
+    squared-error path's time). ``est`` is left with the last alpha's model."""
+    last = est.coef_, est.intercept_
+    W = np.stack([np.atleast_2d(coef) for coef, _ in coefs])  # (alphas, k, d)
+    B = np.stack([np.atleast_1d(b) for _, b in coefs])  # (alphas, k)
+    a, k, d = W.shape
+    group = max(1, SCORE_BLOCK_BYTES // (8 * k * max(X_te.shape[0], 1)))
+    scores = []
+    try:
+        for lo in range(0, a, group):
+            hi = min(a, lo + group)
+            V = np.asarray(X_te @ W[lo:hi].reshape(-1, d).T).reshape(-1, hi - lo, k)
+            V = V + B[lo:hi]
+            for j in range(lo, hi):
+                est.coef_, est.intercept_ = coefs[j]
+                est._held_out = (X_te, V[:, j - lo, :])
+                with config_context(assume_finite=True):  # X was checked by the CV's fit
+                    scores.append(scorer(est, X_te, y_te, **score_kw))
+    finally:
+        est.coef_, est.intercept_ = last
+        est._held_out = None
+    return scores
 
 
 def _fitted(est, ratio):

@@ -472,3 +472,33 @@ def test_least_squares_rows_are_c_contiguous_for_the_compiled_engine():
     X, y = rng.normal(size=(50, 4)), rng.normal(size=50)
     Z, T, _, _ = _least_squares_rows(X, y, None, np.arange(50), True)
     assert Z.flags.c_contiguous and T.flags.c_contiguous
+
+
+@pytest.mark.parametrize("est, data", [
+    (SGDLinearRegressorCV(alphas=6, cv=FOLDS, **FULL_BATCH), diabetes),
+    (SGDLinearRegressorCV(alphas=4, cv=FOLDS, batch_size=32, random_state=0),
+     lambda: (diabetes()[0], np.column_stack([diabetes()[1], -diabetes()[1]]))),
+    (SGDLogisticClassifierCV(alphas=5, cv=FOLDS, **FULL_BATCH), cancer),
+    (SGDLogisticClassifierCV(alphas=4, cv=FOLDS, **FULL_BATCH),
+     lambda: load_iris(return_X_y=True)),
+])
+@pytest.mark.parametrize("block", [1, 1 << 25])
+def test_scores_from_shared_held_out_products_equal_per_model_predictions(est, data, block,
+                                                                          monkeypatch):
+    """The path scores several alphas' models from one product with the held-out rows
+    (``_cv_path._scores``, in groups of ``block`` bytes); a scorer that predicts on a
+    copy of the rows goes through each model's own ``predict`` / ``predict_proba`` and
+    must see the same scores."""
+    from sklearn.metrics import get_scorer
+
+    from skopt_gd import _cv_path
+
+    monkeypatch.setattr(_cv_path, "SCORE_BLOCK_BYTES", block)
+    X, y = data()
+    name = "neg_log_loss" if isinstance(est, SGDLogisticClassifierCV) else "neg_mean_squared_error"
+    scorer = get_scorer(name)
+    shared = clone(est).set_params(scoring=name, refit=False).fit(X, y)
+    own = clone(est).set_params(
+        scoring=lambda m, X_, y_: scorer(m, X_.copy(), y_), refit=False).fit(X, y)
+    assert_allclose(shared.scores_, own.scores_, rtol=1e-10, atol=1e-12)
+    assert_array_equal(shared.coef_, own.coef_)
