@@ -222,6 +222,9 @@ def identity(n_features, fit_intercept, n_outputs, weight_mean=1.0):
                           weight_mean=weight_mean)
 
 
+SPARSE_BLOCK_NNZ = 1 << 18
+"""Non-zeros per row block of the sparse column moments."""
+
 STATS_BLOCK_BYTES = 1 << 19
 """Bytes of dense rows per block of the statistics below: their temporaries stay far
 below 10 % of X (the memory target)."""
@@ -240,10 +243,18 @@ def _weighted_moments(X, sw, center, variances=True):
     """Weighted column means (or zeros) and (``variances``; else ``None``) variances
     (second moments uncentred)."""
     total = float(sw.sum())
-    if sp.issparse(X):
-        w = sp.diags(np.asarray(sw, dtype=np.float64))
-        second = np.asarray((w @ X.multiply(X)).sum(axis=0)).ravel() / total
-        return np.zeros(X.shape[1]), second
+    if sp.issparse(X):  # in row blocks of the CSR arrays: no copy of X's non-zeros
+        X, d = X.tocsr(), X.shape[1]
+        if not X.has_canonical_format:  # duplicate entries: the value is their sum
+            X = X.copy()
+            X.sum_duplicates()
+        second, step = np.zeros(d), max(1, X.shape[0] * SPARSE_BLOCK_NNZ // max(X.nnz, 1))
+        for lo in range(0, X.shape[0], step):
+            ptr = X.indptr[lo:lo + step + 1]
+            v = np.asarray(X.data[ptr[0]:ptr[-1]], dtype=np.float64)
+            w = np.repeat(np.asarray(sw[lo:lo + step], dtype=np.float64), np.diff(ptr))
+            second += np.bincount(X.indices[ptr[0]:ptr[-1]], weights=v * v * w, minlength=d)
+        return np.zeros(d), second / total
     mean = np.zeros(X.shape[1])
     if center:
         mean = np.asarray(sw @ X, dtype=np.float64) / total
@@ -353,10 +364,11 @@ def fit(X, Y, sw, *, fit_intercept, kappa, degree, l1, l2, batch_size, stats=Non
 
 
 def scale_sparse(X, column_scale):
-    """CSR ``X @ diag(column_scale)``: a copy of the values only (never densified)."""
-    out = sp.csr_matrix((X.data * column_scale[X.indices].astype(X.dtype), X.indices,
-                         X.indptr), shape=X.shape)
-    return out
+    """CSR ``X @ diag(column_scale)``: a copy of the values only (never densified; the
+    scaled values are computed in that copy, no other temporary of their size)."""
+    data = column_scale[X.indices].astype(X.dtype, copy=False)
+    np.multiply(X.data, data, out=data)
+    return sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
 
 
 LIPSCHITZ_ROWS = 1 << 12

@@ -366,3 +366,47 @@ def test_default_fit_whitens_all_rows_so_auto_eta0_solves_no_eigenproblem(monkey
     SGDLinearRegressor(random_state=0, max_iter=3, tol=None).fit(X, y)
     SGDLogisticClassifier(random_state=0, max_iter=3, tol=None).fit(X, y > y.mean())
     assert calls == []
+
+
+def test_sparse_column_moments_in_blocks_count_duplicate_entries_once():
+    """The sparse second moments sum ``s_i x_ij^2`` over row blocks of the CSR arrays;
+    a CSR matrix with duplicate entries holds their sum as the value (scipy's meaning),
+    so the moments are those of the dense matrix."""
+    from skopt_gd import _precondition
+
+    rng = np.random.RandomState(0)
+    n, d = 3000, 40
+    indptr = np.arange(0, 6 * n + 1, 6)
+    X = sp.csr_matrix((rng.randn(6 * n), rng.randint(0, d, 6 * n), indptr), shape=(n, d))
+    assert not X.has_canonical_format
+    sw = rng.uniform(0.1, 3.0, n)
+    dense = X.toarray()
+    _, second = _precondition._weighted_moments(X, sw, False)
+    np.testing.assert_allclose(second, sw @ dense**2 / sw.sum(), rtol=1e-12)
+
+
+def test_sparse_preconditioner_copies_at_most_the_values():
+    """Statistics and column scaling of a CSR fit allocate less than the CSR arrays: the
+    scaled values are one copy of ``X.data`` (issue 3's sparse memory bound, <= 1x)."""
+    import tracemalloc
+
+    from skopt_gd import _precondition
+
+    rng = np.random.RandomState(0)
+    n, d, k = 50_000, 20_000, 20
+    X = sp.csr_matrix((rng.rand(n * k), rng.randint(0, d, n * k), np.arange(0, n * k + 1, k)),
+                      shape=(n, d))
+    X.sum_duplicates()
+    nbytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    sw = np.ones(n)
+    tracemalloc.start()
+    try:
+        pre = _precondition.fit(X, np.zeros((n, 1)), sw, fit_intercept=True, kappa=0.25,
+                                degree=0, l1=0.0, l2=1e-5, batch_size=128)
+        scaled = _precondition.scale_sparse(X, pre.column_scale)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.8 * nbytes, f"{peak / 2**20:.1f} MiB for CSR of {nbytes / 2**20:.1f} MiB"
+    np.testing.assert_array_equal(scaled.indices, X.indices)
+    np.testing.assert_allclose(scaled.data, X.data * pre.column_scale[X.indices], rtol=1e-15)
