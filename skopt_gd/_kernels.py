@@ -23,6 +23,7 @@ import contextlib
 import math
 import threading
 import warnings
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -732,7 +733,9 @@ class CompiledEpochs:
         self.phases = tuple(bool(p) for p in type(plan.optimizer).phases())
         X = problem.X
         # the data as the full passes take them (shared with the final objective check)
-        _, _, _, _, (self.X, self.csr), self.Y, self.sw, self.lh = _pass_inputs(problem)
+        inputs = _pass_inputs(problem)
+        self.X, self.csr, self.Y, self.sw, self.lh = (inputs.X, inputs.csr, inputs.Y,
+                                                      inputs.sw, inputs.lh)
         self.sparse = sp.issparse(X)
         # dense rows per cache block of a batch; CSR rows are short: the whole batch
         self.block = plan.batch_size if self.sparse else _block_rows(X)
@@ -834,23 +837,35 @@ class CompiledEpochs:
                 or (_rng.is_mt19937(rng) and self.problem.n_samples < 2**31))
 
 
+class _PassInputs(NamedTuple):
+    """The arguments of a full pass that depend only on the problem (``_pass_inputs``)."""
+
+    total: float  # the weight sum
+    threads: int
+    block: int
+    X: np.ndarray  # dense X, or an empty stand-in for CSR
+    csr: tuple  # (data, indices, indptr), or empty stand-ins for dense X
+    Y: np.ndarray
+    sw: np.ndarray
+    lh: tuple  # the loss's packed hyperparameters
+
+
 def _pass_inputs(problem):
     """What every full pass over ``problem``'s rows reads, resolved once per problem
     (``None`` where the numpy blocks run): checking, aliasing and packing it per call
     cost ~45 us of Python, five times the pass itself on a table of a few hundred rows."""
-    cached = problem.__dict__.get("_pass_inputs")
-    if cached is None:
-        X = problem.X
-        cached = (False,)
+    if "_pass_inputs" not in problem.__dict__:
+        X, inputs = problem.X, None
         if _layout_ok(X) and isinstance(problem.loss, Loss):
             sw = problem.sample_weight
-            threads = min(numba.get_num_threads(), max(1, X.shape[0] // 1024))
             dtype = X.dtype
-            cached = (True, float(sw.sum()), threads, _block_rows(X), _kernel_X(X),
-                      readable(np.ascontiguousarray(problem.Y, dtype=dtype)),
-                      _weights(sw, dtype), problem.loss.packed())
-        problem._pass_inputs = cached
-    return cached if cached[0] else None
+            inputs = _PassInputs(
+                float(sw.sum()), min(numba.get_num_threads(), max(1, X.shape[0] // 1024)),
+                _block_rows(X), *_kernel_X(X),
+                readable(np.ascontiguousarray(problem.Y, dtype=dtype)), _weights(sw, dtype),
+                problem.loss.packed())
+        problem._pass_inputs = inputs
+    return problem._pass_inputs
 
 
 def full_value_and_grad(problem, theta, want_grad=True):
@@ -859,7 +874,7 @@ def full_value_and_grad(problem, theta, want_grad=True):
     inputs = _pass_inputs(problem) if ENABLED and theta.flags.c_contiguous else None
     if inputs is None:
         return None
-    _, total, threads, block, (Xd, csr), Y, sw, lh = inputs
+    total, threads, block = inputs.total, inputs.threads, inputs.block
     if not total > 0:
         return 0.0, total, None
     X = problem.X
@@ -870,9 +885,9 @@ def full_value_and_grad(problem, theta, want_grad=True):
     # and much more while other processes hold the cores)
     kernel = _full_pass if threads > 1 else _full_pass_serial
     with _parallel_launch() if threads > 1 else contextlib.nullcontext():
-        kernel(Xd, *csr, sp.issparse(X), Y, sw, _NO_ROWS, flat, X.shape[1] * k,
-               problem.fit_intercept, lh, total, block, np.zeros((threads, block, k)),
-               values, partial, want_grad)
+        kernel(inputs.X, *inputs.csr, sp.issparse(X), inputs.Y, inputs.sw, _NO_ROWS, flat,
+               X.shape[1] * k, problem.fit_intercept, inputs.lh, total, block,
+               np.zeros((threads, block, k)), values, partial, want_grad)
     grad = partial.sum(axis=0).reshape(theta.shape) if want_grad else None
     return float(values.sum()), total, grad
 
