@@ -171,6 +171,13 @@ def _switch(over, target):
     return scope["switch"]
 
 
+def runs_compiled(obj):
+    """Whether ``obj`` (an optimizer or schedule) trains in the compiled engine: its class
+    says so through ``compiled()``. A user's duck-typed object (only the protocol's
+    Python methods) has no such method and runs in the Python loop."""
+    return bool(getattr(type(obj), "compiled", lambda: False)())
+
+
 class Compiled:
     """Mixin of a class whose formulas are compiled static methods.
 

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _rng
-from ._jit import kernel, parallel, readable, switched
+from ._jit import kernel, parallel, readable, runs_compiled, switched
 from ._losses import Loss, row
 from ._penalties import ElasticNet, smooth_gradient, strength, sums
 from ._precondition import _forward, _pullback
@@ -715,7 +715,7 @@ def _blas_epoch(n, d, batch_size):
 
 def epoch_runner(problem, plan, precond):
     """A compiled replacement of the numpy epoch for this fit, or ``None``."""
-    if (not ENABLED or not _layout_ok(problem.X) or not type(plan.optimizer).compiled()
+    if (not ENABLED or not _layout_ok(problem.X) or not runs_compiled(plan.optimizer)
             or not isinstance(problem.loss, Loss) or type(problem.penalty) is not ElasticNet
             or _blas_epoch(problem.n_samples, problem.X.shape[1], plan.batch_size)):
         return None
@@ -785,7 +785,7 @@ class CompiledEpochs:
         run[RUN_ETA], run[RUN_EPOCHS] = st.eta_base, epochs
         shuffle, key, keypos, store = self._order_source(rng)
         run[RUN_SHUFFLE] = shuffle
-        if type(schedule).compiled():
+        if runs_compiled(schedule):
             sh, rates = schedule.packed(), np.empty(updates)
             run[RUN_RATES_GIVEN] = 0
         else:  # a Python schedule: its rates for this one epoch, in Python

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _kernels
+from ._jit import runs_compiled
 from ._precondition import row_blocks
 from ._validation import ConvergenceWarning, warn
 from .optimizers._base import advance, where_gradient
@@ -333,7 +334,7 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
     compiled = _compiled_fit(problem, plan, st)
     whole = (compiled is not None and not higher and not plan.verbose
              and plan.on_epoch is None and plan.on_epoch_begin is None
-             and type(plan.schedule).compiled())
+             and runs_compiled(plan.schedule))
     result = None
     if whole:
         curve = np.zeros(max_epochs)

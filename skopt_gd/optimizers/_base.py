@@ -66,7 +66,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from .._jit import Compiled, driver, hook, kernel, shrink, switched
+from .._jit import Compiled, driver, hook, kernel, runs_compiled, shrink, switched
 from .._params import ParamObject, validate_params_once
 from .._penalties import smooth_gradient
 
@@ -323,7 +323,7 @@ class Optimizer(Compiled, ParamObject):
 
 
 def _protocol(optimizer):
-    return getattr(type(optimizer), "compiled", lambda: False)()
+    return runs_compiled(optimizer)
 
 
 def advance(optimizer, params, grad, state, t, eta):
