@@ -27,6 +27,24 @@ from .optimizers import OPTIMIZERS, Optimizer
 from .schedules import SCHEDULES, Schedule
 
 
+#: ``batch_size="auto"`` for sparse X and ``partial_fit``: mini-batches of this many rows.
+#: A dense ``fit`` trains full batch: with the preconditioner's whitening (or column
+#: scales) one pass is one well-conditioned gradient step, and the whole fit is a few
+#: passes over X at any size. Sparse text-like data is redundant and ill-conditioned
+#: in the directions of rare columns, where many cheap small steps per pass win; and
+#: ``partial_fit``'s one pass over a chunk must make more than one update.
+AUTO_BATCH = 128
+
+
+def auto_schedule(optimizer, full_batch):
+    """The schedule ``learning_rate="auto"`` stands for: the optimizer's
+    ``full_batch_schedule`` at full batch, else ``"adaptive"`` (a mini-batch's noise
+    floor falls only with the rate). An optimizer object without the attribute gets
+    ``"adaptive"``."""
+    name = getattr(optimizer, "full_batch_schedule", "adaptive") if full_batch else "adaptive"
+    return SCHEDULES[name]()
+
+
 def _without_early_stopping(est):
     """``partial_fit`` exists only with ``early_stopping=False``: one pass over a
     caller's batch has no held-out data to stop on (``hasattr`` says so)."""
@@ -51,13 +69,14 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "optimizer": [StrOptions(set(OPTIMIZERS)), HasMethods(["init_state", "step"])],
-        "learning_rate": [StrOptions(set(SCHEDULES)), HasMethods(["rate", "on_plateau"])],
+        "learning_rate": [StrOptions(set(SCHEDULES) | {"auto"}),
+                          HasMethods(["rate", "on_plateau"])],
         "eta0": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "power_t": [Real],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None, StrOptions({"auto"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Real, None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -85,7 +104,9 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         if isinstance(optimizer, str):
             optimizer = OPTIMIZERS[optimizer]()
         schedule = self.learning_rate
-        if isinstance(schedule, str):
+        if schedule == "auto":  # resolved with the batch size, in _train
+            schedule = None
+        elif isinstance(schedule, str):
             schedule = (SCHEDULES[schedule](power_t=self.power_t)
                         if schedule == "invscaling" else SCHEDULES[schedule]())
         for obj, kind in ((optimizer, Optimizer), (schedule, Schedule)):
@@ -138,7 +159,7 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         return _loop.Problem(X, Y, sw, self._make_loss(n_outputs, 1.0 / s), penalty,
                              self.fit_intercept, weight_mean=pre.weight_mean)
 
-    def _preconditioner(self, X, Y, sw, n_outputs, stats=None):
+    def _preconditioner(self, X, Y, sw, n_outputs, stats=None, partial=False):
         """Learn the map of ``preconditioning`` from this (first call's) data (``stats``:
         its ``_precondition.statistics``, if already known)."""
         if self.preconditioning is None:
@@ -148,10 +169,10 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, X.shape[1])
         return _precondition.fit(X, Y, sw, fit_intercept=self.fit_intercept,
                                  kappa=loss.curvature, degree=loss.degree, l1=penalty.l1,
-                                 l2=penalty.l2, batch_size=self._batch_size(X.shape[0]),
-                                 stats=stats)
+                                 l2=penalty.l2, stats=stats,
+                                 batch_size=self._batch_size(X.shape[0], X, partial))
 
-    def _resolve_eta0(self, optimizer, problem, pre, n_outputs):
+    def _resolve_eta0(self, optimizer, problem, pre, n_outputs, partial=False):
         """``eta0``, with ``"auto"`` resolved from the optimizer and the data: its
         ``auto_eta0`` of the batch gradient's smoothness in ``pre``'s units (an
         optimizer object without one gets ``Optimizer.auto_rate``)."""
@@ -164,7 +185,7 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         penalty = problem.penalty if problem.penalty is not None else make_penalty(
             self.penalty, self.alpha, self.l1_ratio, X.shape[1])
         L = _precondition.lipschitz(X, sw, pre, curvature=loss.curvature, l2=penalty.l2,
-                                    batch_size=self._batch_size(n), n_samples=n)
+                                    batch_size=self._batch_size(n, X, partial), n_samples=n)
         return float(optimizer.auto_eta0(L))
 
     # ---- fit ------------------------------------------------------------------
@@ -190,8 +211,8 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
                     if self.early_stopping:
                         X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
                     n_outputs = Y.shape[1]
-                    pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs) if first
-                           else self._state.precond)
+                    pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs, partial=partial)
+                           if first else self._state.precond)
                     problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs, pre)
                     state = self._initial_state(optimizer, problem, n_outputs, first, partial,
                                                 pre=pre)
@@ -216,7 +237,9 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         ``expose(theta, state, n_epochs)`` gives the fitted attributes at an epoch, for
         the callbacks' ``fitted_estimator`` (``None``: callbacks get none).
         """
-        batch = self._batch_size(problem.n_samples)
+        batch = self._batch_size(problem.n_samples, problem.X, partial)
+        if schedule is None:  # learning_rate="auto"
+            schedule = auto_schedule(optimizer, batch >= problem.n_samples)
         schedule = schedule.bind({
             "alpha": self.alpha, "alpha_scale": _column_scale(state.precond) ** 2,
             "t0": self._bottou_t0(problem.loss),
@@ -236,8 +259,13 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
             _loop._diverged(n_epochs, float("nan"), plan)
         return n_epochs, theta
 
-    def _batch_size(self, n):
-        return n if self.batch_size is None else min(self.batch_size, n)
+    def _batch_size(self, n, X=None, partial=False):
+        """Rows per update for ``n`` rows of ``X`` (``batch_size="auto"``: all of them in a
+        ``fit`` on dense data, else ``AUTO_BATCH``)."""
+        size = self.batch_size
+        if isinstance(size, str):  # "auto"
+            size = AUTO_BATCH if partial or sp.issparse(X) else None
+        return n if size is None else min(size, n)
 
     def _initial_state(self, optimizer, problem, n_outputs, first, partial, pre=None):
         """Fresh state, or a copy of the previous one (partial_fit / warm_start).
@@ -260,7 +288,7 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
                     f"warm_start=True but the previous fit has parameters of shape "
                     f"{previous.shape} and this data needs {theta.shape}.")
             theta[...] = pre.from_original(previous)
-        eta0 = self._resolve_eta0(optimizer, problem, pre, n_outputs)
+        eta0 = self._resolve_eta0(optimizer, problem, pre, n_outputs, partial)
         return _loop.State(theta, optimizer.init_state(theta), eta_base=eta0, eta0=eta0,
                            precond=pre)
 

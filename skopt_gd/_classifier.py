@@ -25,8 +25,11 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
     optimizer : str or Optimizer, default="sgd"
         Update rule: an alias of :data:`skopt_gd.optimizers.OPTIMIZERS` or an
         optimizer object (hyperparameters searchable as ``optimizer__beta1``).
-    learning_rate : str or Schedule, default="adaptive"
-        Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES` or an object.
+    learning_rate : str or Schedule, default="auto"
+        Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES`, a schedule
+        object, or ``"auto"``: ``"constant"`` at full batch for plain, momentum and
+        Nesterov SGD and the schedule-free optimizers (they converge at a fixed
+        rate), ``"adaptive"`` otherwise (the optimizer's ``full_batch_schedule``).
     eta0 : float or "auto", default="auto"
         Base learning rate; ``"auto"`` is the optimizer's own rate in the
         preconditioned geometry (``1 / L`` from the data for plain and momentum
@@ -39,8 +42,10 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         Penalty strength (``LogisticRegression(C)`` is ``alpha = 1 / (C n)``).
     l1_ratio : float, default=0.15
         Elastic-net mix.
-    batch_size : int or None, default=128
-        Samples per update; ``None`` is full batch, 1 is per-sample SGD.
+    batch_size : int, None or "auto", default="auto"
+        Samples per update; ``None`` is full batch, 1 is per-sample SGD. ``"auto"``:
+        full batch in ``fit`` on dense data (each pass one well-conditioned step in
+        the preconditioned geometry), 128 for sparse data and in ``partial_fit``.
     max_iter : int, default=1000
         Maximum number of epochs.
     tol : float or None, default=1e-5
@@ -107,8 +112,8 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
 
-    def __init__(self, *, optimizer="sgd", learning_rate="adaptive", eta0="auto",
-                 power_t=0.25, penalty="l2", alpha=1e-4, l1_ratio=0.15, batch_size=128,
+    def __init__(self, *, optimizer="sgd", learning_rate="auto", eta0="auto",
+                 power_t=0.25, penalty="l2", alpha=1e-4, l1_ratio=0.15, batch_size="auto",
                  max_iter=1000, tol=1e-5, n_iter_no_change=10, early_stopping=False,
                  validation_fraction=0.1, shuffle=True, average=False, fit_intercept=True,
                  warm_start=False, class_weight=None, random_state=None, verbose=0,

@@ -59,18 +59,18 @@ class _FoldPath:
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, n_features)
         return bool(penalty.l1), float(penalty.l2)
 
-    def _preconditioner(self, X, Y, sw, n_outputs):
+    def _preconditioner(self, X, Y, sw, n_outputs, partial=False):
         base = super()._preconditioner
         if self.preconditioning is None:
             return base(X, Y, sw, n_outputs)
         l1, l2 = self._strengths(X.shape[1])
-        full = _precondition.whitens(X, self._batch_size(X.shape[0]), l1)
+        full = _precondition.whitens(X, self._batch_size(X.shape[0], X), l1)
         stats = self._shared("stats", (X, sw, full), lambda: _precondition.statistics(
             X, sw, fit_intercept=self.fit_intercept, full=full))
         return self._shared("pre", (X, Y, sw, l1, l2),
                             lambda: base(X, Y, sw, n_outputs, stats=stats))
 
-    def _resolve_eta0(self, optimizer, problem, pre, n_outputs):
+    def _resolve_eta0(self, optimizer, problem, pre, n_outputs, partial=False):
         key = (pre, problem.X, self._strengths(problem.X.shape[1])[1], str(self.eta0))
         return self._shared("eta0", key, lambda: super(_FoldPath, self)._resolve_eta0(
             optimizer, problem, pre, n_outputs))
@@ -156,7 +156,7 @@ def _least_squares_path(params, X, y, n_train):
     ``_least_squares_rows``: the squared error, full batch, no held-out split, dense X
     with many more rows than columns (the same fits, far cheaper epochs)."""
     k = 1 if np.ndim(y) == 1 else y.shape[1]
-    return (params.get("loss") == "squared_error" and params.get("batch_size") is None
+    return (params.get("loss") == "squared_error" and params.get("batch_size") in (None, "auto")
             and not params.get("early_stopping") and isinstance(X, np.ndarray)
             and LEAST_SQUARES_RATIO * (X.shape[1] + k) <= n_train)
 

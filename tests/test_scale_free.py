@@ -81,11 +81,7 @@ def _objective(X, y, coef, intercept, alpha=0.0, l1=0.0):
 
 
 # ---- the exact solver's answer at defaults -------------------------------------------
-@pytest.mark.parametrize("optimizer", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        strict=True, reason="issue 12 miss: Lion's fixed-length sign steps stop on the "
-        "adaptive plateau rule at objective gap 2.1e-3 (> 1e-3) at its defaults"))
-    if name == "lion" else name for name in sorted(OPTIMIZERS)])
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_defaults_match_linear_regression_on_raw_columns(optimizer):
     X, y = _raw_regression()
     exact = _Standardized(LinearRegression()).fit(X, y)

@@ -201,6 +201,14 @@ class Optimizer(Compiled, ParamObject):
     #: (features and target standardized, curvature about 1); see ``auto_eta0``.
     auto_rate = 0.01
 
+    #: ``learning_rate="auto"`` at full batch: ``"adaptive"`` for rules that keep
+    #: moving by about their step length near the optimum (per-coordinate normalised
+    #: steps, sign steps, Prodigy's growing estimate): only a falling rate lets them
+    #: settle. ``"constant"`` for rules that converge at a fixed rate (gradient steps of
+    #: ``1 / L``; the schedule-free average), where the ladder's reductions after
+    #: convergence would only add epochs. Mini-batches always get ``"adaptive"``.
+    full_batch_schedule = "adaptive"
+
     @classmethod
     def compiled(cls):
         """Whether this class trains in the compiled engine (it defines ``begin`` and

@@ -85,6 +85,7 @@ class ScheduleFreeSGD(Optimizer):
     #: and at 1.5, 3/8 at 1 / L as SGD's, 0/8 at 0.6 and at 0.3; 4/8 at 1.0 with
     #: learning_rate="constant")
     auto_rate = 1.0
+    full_batch_schedule = "constant"  # the average replaces the schedule
     l1_prox = False
     l1_refusal = ("exposes an average of iterates (schedule-free): soft-thresholding the "
                   "base sequence gives the average no exact zeros")
@@ -165,6 +166,7 @@ class ScheduleFreeAdam(Optimizer):
     #: --quick, estimator defaults: 6/8 sets at 0.5, 1.0 and 2.0, 5/8 at 3.0, 4/8 at 0.3,
     #: 0/8 at 0.1, 0.03 and 0.01, 1/8 at the reference's 0.0025)
     auto_rate = 1.0
+    full_batch_schedule = "constant"  # the average replaces the schedule
     l1_prox = False
     l1_refusal = ("exposes an average of iterates (schedule-free): soft-thresholding the "
                   "base sequence gives the average no exact zeros")

@@ -38,6 +38,7 @@ class SGD(Optimizer):
         "momentum": [_unit], "dampening": [_unit], "nesterov": ["boolean"],
     }
     buffers = ("momentum_buffer",)
+    full_batch_schedule = "constant"  # a step of 1 / L (or its momentum form) descends
     scalars = ("steps",)  # momentum updates taken: the buffer starts as the first gradient
 
     def __init__(self, momentum=0.0, dampening=0.0, nesterov=False):

@@ -1,0 +1,134 @@
+"""``batch_size="auto"`` and ``learning_rate="auto"`` stand for the documented explicit
+settings (docs/guide/training.md, "The defaults").
+
+The reference of each case is the same estimator with the explicit setting the rule
+names, trained on the same data and seed: the two fits must be the same fit
+(coefficients, epochs, updates), so a rule that resolved to anything else would
+differ. The counts of updates per epoch are checked against ``ceil(n / 128)`` and 1
+written out here.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skopt_gd import SGDLinearRegressor, SGDLogisticClassifier
+from skopt_gd.optimizers import OPTIMIZERS, Adam
+
+N_ROWS, ROWS_PER_BATCH = 300, 128  # 300 rows: 3 mini-batches of at most 128 per epoch
+
+
+def _data(sparse=False, classify=False):
+    rng = np.random.RandomState(0)
+    X = rng.randn(N_ROWS, 4) * [1.0, 10.0, 0.1, 3.0] + [0.0, 5.0, 1.0, -2.0]
+    y = X @ [1.0, -0.2, 4.0, 0.5] + 0.3 * rng.randn(N_ROWS)
+    if classify:
+        y = (y > np.median(y)).astype(int)
+    if sparse:
+        X[np.abs(X) < 1.0] = 0.0
+        X = sp.csr_matrix(X)
+    return X, y
+
+
+def _same_fit(a, b):
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.intercept_, b.intercept_)
+    assert (a.n_iter_, a.t_) == (b.n_iter_, b.t_)
+    assert a.loss_curve_ == b.loss_curve_
+
+
+def test_auto_is_the_default():
+    for cls in (SGDLinearRegressor, SGDLogisticClassifier):
+        params = cls().get_params()
+        assert params["batch_size"] == "auto" and params["learning_rate"] == "auto"
+
+
+@pytest.mark.parametrize("cls", [SGDLinearRegressor, SGDLogisticClassifier])
+def test_dense_fit_is_full_batch_and_sparse_is_mini_batches(cls):
+    classify = cls is SGDLogisticClassifier
+    dense = cls(random_state=0, max_iter=7, tol=None).fit(*_data(classify=classify))
+    assert dense.t_ == dense.n_iter_ == 7  # one update per epoch
+    sparse = cls(random_state=0, max_iter=7, tol=None).fit(*_data(True, classify))
+    assert sparse.t_ == 7 * -(-N_ROWS // ROWS_PER_BATCH)  # ceil(300 / 128) = 3 per epoch
+
+
+def test_partial_fit_cuts_dense_chunks_into_mini_batches():
+    X, y = _data()
+    est = SGDLinearRegressor(random_state=0)
+    for _ in range(2):
+        est.partial_fit(X, y)
+    assert est.t_ == 2 * 3
+    ref = SGDLinearRegressor(random_state=0, batch_size=ROWS_PER_BATCH,
+                             learning_rate="adaptive")
+    for _ in range(2):
+        ref.partial_fit(X, y)
+    _same_fit(est, ref)
+
+
+#: the documented resolution at full batch, written out (training.md's list)
+FULL_BATCH_SCHEDULE = {
+    "sgd": "constant", "momentum": "constant", "nesterov": "constant",
+    "schedulefree_sgd": "constant", "schedulefree_adam": "constant",
+}
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("cls", [SGDLinearRegressor, SGDLogisticClassifier])
+def test_auto_schedule_at_full_batch_is_the_documented_one(cls, optimizer):
+    X, y = _data(classify=cls is SGDLogisticClassifier)
+    kw = dict(optimizer=optimizer, random_state=0, max_iter=60)
+    expected = FULL_BATCH_SCHEDULE.get(optimizer, "adaptive")
+    _same_fit(cls(**kw).fit(X, y),
+              cls(**kw, batch_size=None, learning_rate=expected).fit(X, y))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "schedulefree_sgd"])
+def test_auto_schedule_with_mini_batches_is_adaptive(optimizer):
+    kw = dict(optimizer=optimizer, random_state=0, max_iter=30)
+    X, y = _data(sparse=True)
+    _same_fit(SGDLinearRegressor(**kw).fit(X, y),
+              SGDLinearRegressor(**kw, batch_size=ROWS_PER_BATCH,
+                                 learning_rate="adaptive").fit(X, y))
+    X, y = _data()  # an explicit int batch on dense data too
+    _same_fit(SGDLinearRegressor(**kw, batch_size=32).fit(X, y),
+              SGDLinearRegressor(**kw, batch_size=32, learning_rate="adaptive").fit(X, y))
+
+
+class _DuckAdam:
+    """A user-defined optimizer that is not an ``Optimizer`` subclass (the protocol's
+    two methods; the Python loop runs it): Adam's step."""
+
+    def __init__(self):
+        self._adam = Adam()
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def init_state(self, params):
+        return self._adam.init_state(params)
+
+    def step(self, grad, state, t):
+        return self._adam.step(grad, state, t)
+
+
+def test_user_optimizer_without_the_attribute_gets_adaptive():
+    X, y = _data()
+    assert not hasattr(_DuckAdam(), "full_batch_schedule")
+    kw = dict(random_state=0, max_iter=40, eta0=0.05)
+    _same_fit(SGDLinearRegressor(optimizer=_DuckAdam(), **kw).fit(X, y),
+              SGDLinearRegressor(optimizer=_DuckAdam(), batch_size=None,
+                                 learning_rate="adaptive", **kw).fit(X, y))
+
+
+@pytest.mark.parametrize("value", ["Auto", "full", 0])
+def test_bad_batch_size_names_the_parameter(value):
+    with pytest.raises(ValueError, match="batch_size"):
+        SGDLinearRegressor(batch_size=value).fit(*_data())
+
+
+def test_bad_learning_rate_names_the_parameter():
+    with pytest.raises(ValueError, match="learning_rate"):
+        SGDLinearRegressor(learning_rate="automatic").fit(*_data())
