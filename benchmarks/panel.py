@@ -56,6 +56,7 @@ write ``results/panel.md`` and ``results/panel.json``;
 """
 
 import argparse
+import ast
 import json
 import sys
 import time
@@ -487,12 +488,17 @@ def reference_fold(ds, spec, train, test):
     return fold
 
 
+# ``--params``: parameters set on every estimator besides ``optimizer`` (to measure a
+# candidate default on the whole panel); empty for the panel's claim
+PARAMS = {}
+
+
 def ours(task, name):
-    """Our estimator with only ``optimizer`` (and the seed) set."""
+    """Our estimator with only ``optimizer`` (and the seed, and ``--params``) set."""
     from skopt_gd import SGDLinearRegressor, SGDLogisticClassifier
 
     cls = SGDLinearRegressor if task == panel_data.REGRESSION else SGDLogisticClassifier
-    return cls(optimizer=name, random_state=SEED)
+    return cls(**{"optimizer": name, "random_state": SEED, **PARAMS})
 
 
 def our_fold(ds, spec, name, fold):
@@ -928,9 +934,17 @@ def parse(argv, optimizers):
                         help=f"comma-separated aliases among {', '.join(optimizers)}")
     parser.add_argument("--folds", type=int, help="CV folds (default 5, quick 3)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="output folder")
+    parser.add_argument("--params", nargs="+", default=[], metavar="NAME=VALUE",
+                        help="set these estimator parameters too (Python literals, e.g. "
+                             "batch_size=None); the report is then a subset's")
     parser.add_argument("--render", type=Path, metavar="JSON",
                         help="only rewrite the markdown next to a saved panel JSON")
     args = parser.parse_args(argv)
+    try:
+        args.params = {k: ast.literal_eval(v) for k, v in
+                       (item.split("=", 1) for item in args.params)}
+    except (ValueError, SyntaxError) as exc:
+        parser.error(f"--params takes NAME=VALUE with a Python literal value ({exc})")
     if args.optimizers is None:
         args.optimizers = [o for o in QUICK_OPTIMIZERS if o in optimizers] if args.quick \
             else list(optimizers)
@@ -953,6 +967,8 @@ def main(argv=None):
         path.write_text(markdown(load_run(args.render)), encoding="utf-8")
         print(f"wrote {path}")
         return None
+    PARAMS.clear()
+    PARAMS.update(args.params)
     names = args.only or (list(panel_data.QUICK) if args.quick else None)
     folds = args.folds or (3 if args.quick else 5)
     start, load_start = time.perf_counter(), load()
@@ -966,7 +982,8 @@ def main(argv=None):
                                  log=lambda line: print(line, flush=True))
         datasets.append(info)
         cells += mine
-    full = not (args.quick or args.only or args.optimizers != list(OPTIMIZERS) or args.folds)
+    full = not (args.quick or args.only or args.optimizers != list(OPTIMIZERS) or args.folds
+                or args.params)
     stem = "panel" if full else "panel-quick" if args.quick else "panel-subset"
     specs = {t: str(asdict(spec_of(ours(t, args.optimizers[0]))))
              for t in (panel_data.REGRESSION, panel_data.CLASSIFICATION)}
