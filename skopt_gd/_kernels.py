@@ -850,6 +850,16 @@ class _PassInputs(NamedTuple):
     lh: tuple  # the loss's packed hyperparameters
 
 
+def _pass_threads(X):
+    """Threads of a full pass over X: one per ``PARALLEL_MIN`` stored entries, at most
+    numba's. A pass over fewer entries costs less than a parallel launch, and the
+    launched threads keep spinning afterwards on the cores the next BLAS call needs
+    (measured: a 4,000 x 13 default fit spent 2 ms in a two-thread pass of 30 us of
+    work, and 3 ms in its next 0.3 ms covariance product)."""
+    entries = X.nnz if sp.issparse(X) else X.size
+    return int(min(numba.get_num_threads(), max(1, entries // PARALLEL_MIN)))
+
+
 def _pass_inputs(problem):
     """What every full pass over ``problem``'s rows reads, resolved once per problem
     (``None`` where the numpy blocks run): checking, aliasing and packing it per call
@@ -860,7 +870,7 @@ def _pass_inputs(problem):
             sw = problem.sample_weight
             dtype = X.dtype
             inputs = _PassInputs(
-                float(sw.sum()), min(numba.get_num_threads(), max(1, X.shape[0] // 1024)),
+                float(sw.sum()), _pass_threads(X),
                 _block_rows(X), *_kernel_X(X),
                 readable(np.ascontiguousarray(problem.Y, dtype=dtype)), _weights(sw, dtype),
                 problem.loss.packed())
