@@ -203,6 +203,30 @@ def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, 
 
 
 @switched(over="row")
+def _fused_rows(lh, X, Y, sw, order, lo, hi, theta, nc, fit_intercept, total, R, out,
+                want_grad):
+    """``_raw_rows``, ``_loss_rows`` and ``_axpy_rows`` of dense rows with one output, row
+    by row: each row is read once, while in registers, for its prediction and again for
+    its gradient share (the same sums in the same order; ``R[0]`` is the scratch)."""
+    b = theta[nc] if fit_intercept else 0.0
+    value = 0.0
+    for q in range(lo, hi):
+        i, acc = _row(order, q), 0.0
+        for j in range(X.shape[1]):
+            acc += X[i, j] * theta[j]
+        R[0, 0] = acc + b
+        w = _w(sw, i)
+        value += w * row(lh, R, Y, 0, i, w / total)
+        if want_grad:
+            g = R[0, 0]
+            if fit_intercept:
+                out[nc] += g
+            for j in range(X.shape[1]):
+                out[j] += X[i, j] * g
+    return value
+
+
+@switched(over="row")
 def _loss_rows(lh, R, Y, sw, order, lo, hi, total):
     """Weighted loss sum of the rows (the loss's ``row``); ``R`` becomes the gradient
     w.r.t. the raw predictions times ``sw_i / total``."""
@@ -349,7 +373,12 @@ def _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, 
     """Loss sum of rows ``order[lo:hi]``; with ``want_grad`` their share of the mean
     gradient (weights over ``total``) is added to ``out``. Rows go in blocks of
     ``block``, each read for its predictions and again for the gradient while still
-    in cache: one pass over the rows' memory."""
+    in cache: one pass over the rows' memory. Dense rows with one output (not
+    prefetched) go row by row instead (``_fused_rows``): a third of the time on a few
+    hundred rows, where the three sweeps over each block cost more than the rows."""
+    if not sparse and Y.shape[1] == 1 and not _ahead(X, data, order):
+        return _fused_rows(lh, X, Y, sw, order, lo, hi, theta, nc, fit_intercept, total, G,
+                           out, want_grad)
     value = 0.0
     for blo in range(lo, hi, block):
         bhi = min(blo + block, hi)
