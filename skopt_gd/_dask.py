@@ -253,7 +253,7 @@ def _check_supported(est, n):
         raise ValueError("early_stopping=True is not supported when fitting on a dask array: "
                          "hold out a validation set yourself (e.g. dask_ml.model_selection."
                          "train_test_split) and compare scores, or set early_stopping=False.")
-    if est.batch_size not in (None, "auto") and est.batch_size < n:  # "auto": full batch
+    if est._batch_size(n) < n:  # "auto" is full batch on dense data
         raise ValueError(
             f"fit on a dask array trains full batch on the workers, but batch_size="
             f"{est.batch_size!r} < n_samples={n}. Set batch_size=None, or train mini-batches "

@@ -158,6 +158,22 @@ def _row(order, q):
 
 
 @_jit(inline="always")
+def _dot_row(X, i, theta):
+    """``x_i . theta[:d]`` of dense row ``i`` (one output)."""
+    acc = 0.0
+    for j in range(X.shape[1]):
+        acc += X[i, j] * theta[j]
+    return acc
+
+
+@_jit(inline="always")
+def _axpy_row(X, i, g, out):
+    """``out[:d] += g x_i`` of dense row ``i`` (one output)."""
+    for j in range(X.shape[1]):
+        out[j] += X[i, j] * g
+
+
+@_jit(inline="always")
 def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, nc,
               fit_intercept, R):
     """``R[r] = scale * x_i . theta[:d] + intercept`` (theta flat, row-major ``(d + 1, k)``)."""
@@ -184,10 +200,7 @@ def _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, k, scale, 
         for q in range(lo, hi):
             if ahead:
                 _prefetch_ahead(X, data, indices, indptr, sparse, order, q)
-            i, acc = _row(order, q), 0.0
-            for j in range(X.shape[1]):
-                acc += X[i, j] * theta[j]
-            R[q - lo, 0] = acc
+            R[q - lo, 0] = _dot_row(X, _row(order, q), theta)
     else:
         for q in range(lo, hi):
             if ahead:
@@ -211,18 +224,14 @@ def _fused_rows(lh, X, Y, sw, order, lo, hi, theta, nc, fit_intercept, total, R,
     b = theta[nc] if fit_intercept else 0.0
     value = 0.0
     for q in range(lo, hi):
-        i, acc = _row(order, q), 0.0
-        for j in range(X.shape[1]):
-            acc += X[i, j] * theta[j]
-        R[0, 0] = acc + b
+        i = _row(order, q)
+        R[0, 0] = _dot_row(X, i, theta) + b
         w = _w(sw, i)
         value += w * row(lh, R, Y, 0, i, w / total)
         if want_grad:
-            g = R[0, 0]
             if fit_intercept:
-                out[nc] += g
-            for j in range(X.shape[1]):
-                out[j] += X[i, j] * g
+                out[nc] += R[0, 0]
+            _axpy_row(X, i, R[0, 0], out)
     return value
 
 
@@ -252,9 +261,7 @@ def _axpy_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit_in
                 for c in range(k):
                     out[j * k + c] += x * G[r, c]
         elif k == 1:
-            g0 = G[r, 0]
-            for j in range(X.shape[1]):
-                out[j] += X[i, j] * g0
+            _axpy_row(X, i, G[r, 0], out)
         else:
             for j in range(X.shape[1]):
                 x = X[i, j]
