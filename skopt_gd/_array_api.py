@@ -168,7 +168,7 @@ def fit(est, X, y, sample_weight, optimizer, schedule, *, partial, classes, spac
     if not bool(xp.all(xp.isfinite(X))):
         raise ValueError("Input X contains NaN or infinity.")
     Y, sw, info = _host_target(est, X, y, sample_weight, first, partial, classes)
-    n_outputs = Y.shape[1]
+    n_outputs = est._n_outputs(Y, info)
     problem = ArrayAPIProblem(
         X, Y, sw, est._make_loss(n_outputs), make_penalty(est.penalty, est.alpha, est.l1_ratio, d),
         est.fit_intercept, xp, device)

@@ -92,7 +92,8 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
     }
 
     # ---- hooks implemented by the regressor and the classifier -------------
-    # _check_target(y) -> y ; _encode(y, first) -> (Y, extra) ; _make_loss(n_out)
+    # _check_target(y) -> y ; _encode(y, first) -> (Y, extra) ; _make_loss(n_out) ;
+    # _n_outputs(y, extra) -> n_out (the parameters' columns; not Y's for the classifier)
     # _class_weights(y_raw, Y) -> per-sample multipliers ; _validation_score(...)
     # _expose(theta, n_features) -> dict of fitted attributes
 
@@ -210,7 +211,7 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
                     X_tr, Y_tr, sw_tr, score = X, Y, sw, None
                     if self.early_stopping:
                         X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
-                    n_outputs = Y.shape[1]
+                    n_outputs = self._n_outputs(Y, info)
                     pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs, partial=partial)
                            if first else self._state.precond)
                     problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs, pre)
@@ -294,10 +295,11 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
 
     def _reference_objective(self, problem, state):
         """Objective at theta = 0 (and at the starting point when warm): the blow-up scale."""
-        s, Y = problem.sample_weight, problem.Y
-        step = max(1, (1 << 16) // Y.shape[1])  # in row blocks: no n-sized temporaries
-        zero = sum(float(problem.loss.value(np.zeros_like(Y[lo:lo + step]), Y[lo:lo + step])
-                         @ s[lo:lo + step]) for lo in range(0, len(Y), step)) / s.sum()
+        s, Y, k = problem.sample_weight, problem.Y, state.theta.shape[1]
+        step = max(1, (1 << 16) // k)  # in row blocks: no n-sized temporaries
+        zero = sum(float(problem.loss.value(np.zeros((len(Y[lo:lo + step]), k)),
+                                            Y[lo:lo + step]) @ s[lo:lo + step])
+                   for lo in range(0, len(Y), step)) / s.sum()
         if state.loss_curve:  # partial_fit continuing: the last epoch's objective
             return max(zero, state.loss_curve[-1])
         if np.any(state.theta):  # warm start: a poor starting fit is not a divergence

@@ -11,6 +11,8 @@ from ._losses import (
 )
 from ._validation import available_if, StrOptions, check_classification_targets
 
+_ENCODE_ROWS = 1 << 16  # rows per block of the target encoding
+
 
 class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
     r"""Logistic regression trained by (stochastic) gradient descent.
@@ -168,14 +170,18 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
             raise ValueError(f"y contains labels {unknown.tolist()!r} not in classes "
                              f"{classes_.tolist()!r}; pass every label in classes= on the "
                              "first partial_fit call.")
-        if len(classes_) == 2:  # no n-sized index array: one byte per row, then Y
-            Y = np.empty((len(y), 1), dtype=dtype)
-            Y[:, 0] = np.asarray(y == classes_[1], dtype=bool)
-        else:
-            idx = np.searchsorted(classes_, y)
-            Y = np.zeros((len(y), len(classes_)), dtype=dtype)
-            Y[np.arange(len(y)), idx] = 1.0
+        # one column: the label (0 / 1) or the class index, never an n x k one-hot
+        # array; filled in row blocks, so no n-sized integer temporary either
+        Y = np.empty((len(y), 1), dtype=dtype)
+        for lo in range(0, len(y), _ENCODE_ROWS):
+            part = y[lo:lo + _ENCODE_ROWS]
+            Y[lo:lo + _ENCODE_ROWS, 0] = (part == classes_[1] if len(classes_) == 2
+                                          else np.searchsorted(classes_, part))
         return Y, classes_
+
+    def _n_outputs(self, y, classes_):
+        """Columns of the parameters: one for two classes, else one per class."""
+        return 1 if len(classes_) == 2 else len(classes_)
 
     def _class_weights(self, y, classes_, partial):
         if self.class_weight is None:
@@ -195,9 +201,8 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
     def _validation_scorer(self, X, Y, y, sw):
         def score(theta):
             raw = np.asarray(X @ theta[: X.shape[1]]) + (theta[-1] if self.fit_intercept else 0.0)
-            pred = (raw[:, 0] > 0).astype(int) if Y.shape[1] == 1 else raw.argmax(axis=1)
-            truth = Y[:, 0].astype(int) if Y.shape[1] == 1 else Y.argmax(axis=1)
-            return float(np.average(pred == truth, weights=sw))
+            pred = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
+            return float(np.average(pred == Y[:, 0].astype(int), weights=sw))
         return score
 
     def _expose(self, theta, n_features, classes_):

@@ -187,10 +187,10 @@ class _PathCV:
                              f"{self.l1_ratio!r}.")
         return ratios
 
-    def _alphas(self, X, Y, s, ratios, folds):
+    def _alphas(self, X, Y, s, ratios, folds, info):
         """``(n_l1_ratio, n_alphas)`` decreasing grid: the given one, or built from data."""
         if isinstance(self.alphas, Integral):
-            residual = self._null_residual(Y, s)
+            residual = self._null_residual(Y, s, info)
             n_train = np.mean([s[train].sum() for train, _ in folds])
             return np.array([alpha_grid(X, residual, s, l1_ratio=r, n_alphas=self.alphas,
                                         eps=self.eps, n_train=n_train) for r in ratios])
@@ -244,7 +244,7 @@ class _PathCV:
         Y, info = self._encode(y, X.dtype, reset=True)
         s = check_weights(sw, X) * self._class_weights(y, info, False)
         folds = list(check_cv(self.cv, y, classifier=self._is_classifier).split(X, y))
-        alphas = self._alphas(X, Y, s, ratios, folds)
+        alphas = self._alphas(X, Y, s, ratios, folds, info)
         rs = self.random_state
         if isinstance(rs, np.random.RandomState):  # one seed shared by every fit
             rs = int(check_random_state(rs).randint(np.iinfo(np.int32).max))
@@ -383,7 +383,7 @@ class SGDLinearRegressorCV(_PathCV, SGDLinearRegressor):
     _parameter_constraints = _cv_constraints(SGDLinearRegressor)
     __init__ = _cv_init(SGDLinearRegressor, {"alphas": 100, "penalty": "l2", **_PATH_DEFAULTS})
 
-    def _null_residual(self, Y, s):
+    def _null_residual(self, Y, s, info):
         """Loss gradient of the best intercept-only model, per sample and output."""
         loss = self._make_loss(Y.shape[1])
         return loss.gradient(_intercept_only(loss, Y, s, self.fit_intercept), Y)
@@ -395,14 +395,20 @@ class SGDLogisticClassifierCV(_PathCV, SGDLogisticClassifier):
     _parameter_constraints = _cv_constraints(SGDLogisticClassifier)
     __init__ = _cv_init(SGDLogisticClassifier, {"alphas": 10, **_PATH_DEFAULTS})
 
-    def _null_residual(self, Y, s):
-        """``p - y`` of the intercept-only model: ``p`` the weighted class frequencies
-        (0.5, or ``1 / n_classes``, without an intercept)."""
+    def _null_residual(self, Y, s, info):
+        """``p - y`` of the intercept-only model, ``y`` the encoded targets (the 0 / 1
+        label of two classes, else the class index, expanded here to ``p - onehot``):
+        ``p`` the weighted class frequencies (``1 / n_classes`` without an intercept)."""
+        labels, n_classes = Y[:, 0].astype(np.intp), len(info)
         if self.fit_intercept:
-            p = (s @ Y) / s.sum()
+            p = np.bincount(labels, weights=s, minlength=n_classes) / s.sum()
         else:
-            p = np.full(Y.shape[1], 0.5 if Y.shape[1] == 1 else 1.0 / Y.shape[1])
-        return p - Y
+            p = np.full(n_classes, 1.0 / n_classes)
+        if n_classes == 2:
+            return p[1] - Y
+        residual = np.tile(p, (len(labels), 1))
+        residual[np.arange(len(labels)), labels] -= 1.0
+        return residual
 
 
 SGDLinearRegressorCV.__doc__ = r"""Linear regression trained by gradient descent, with ``alpha``

@@ -76,7 +76,9 @@ class _FoldPath:
             optimizer, problem, pre, n_outputs))
 
     def _reference_objective(self, problem, state):
-        return super()._reference_objective(problem, _ZERO_START)
+        """The blow-up scale of ``w = 0``, not of the warm start from the previous alpha."""
+        return super()._reference_objective(
+            problem, SimpleNamespace(loss_curve=[], theta=np.zeros_like(state.theta)))
 
     #: ``(X, values)``: the current model's decision values on the held-out rows ``X``,
     #: computed with the other alphas' (``_scores``); ``None`` outside the scoring
@@ -88,9 +90,6 @@ class _FoldPath:
             return held[1]
         return super()._decision(X)
 
-
-#: what ``BaseSGD._reference_objective`` reads of a state that starts at ``w = 0``
-_ZERO_START = SimpleNamespace(loss_curve=[], theta=np.zeros(1))
 
 
 @lru_cache(maxsize=None)

@@ -79,7 +79,8 @@ def _chunk_setup(X_c, y_c, sw_c, spec):
     """Validate a chunk; return ``[rows, weight total, weighted loss sum at theta=0]``."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         p = spec.problem(X_c, y_c, sw_c, check=True)
-        zero = float(p.loss.value(np.zeros_like(p.Y), p.Y) @ p.sample_weight)
+        k = spec.estimator._n_outputs(p.Y, spec.classes)
+        zero = float(p.loss.value(np.zeros((p.n_samples, k)), p.Y) @ p.sample_weight)
     return np.array([p.n_samples, float(p.sample_weight.sum()), zero])
 
 
@@ -272,7 +273,7 @@ def fit(est, X, y, sample_weight):
         raise ValueError("Found array with 0 sample(s); fitting needs at least 1.")
     _check_supported(est, n)
     classes, class_weight = _targets(est, blocks)
-    n_outputs = _n_outputs(est, y, classes)
+    n_outputs = est._n_outputs(y, classes)
     dtype = _float_dtype(X.dtype)
     spec = ChunkSpec(clone(est), classes, class_weight, dtype, est._make_loss(n_outputs),
                      est.fit_intercept)
@@ -294,7 +295,3 @@ def fit(est, X, y, sample_weight):
     return est
 
 
-def _n_outputs(est, y, classes):
-    if est._is_classifier:
-        return 1 if len(classes) == 2 else len(classes)
-    return 1 if y.ndim == 1 else y.shape[1]

@@ -368,7 +368,7 @@ def _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta, scale,
     total = _total(sw, order, lo, hi)
     if not total > 0:
         return 0.0, total
-    _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, Y.shape[1], scale, nc,
+    _raw_rows(X, data, indices, indptr, sparse, order, lo, hi, theta, G.shape[1], scale, nc,
               fit_intercept, G)
     div = batch_divisor(_positive(sw, order, lo, hi), sbar, total)
     return _loss_rows(lh, G, Y, sw, order, lo, hi, div), total
@@ -383,17 +383,17 @@ def _blocks_grad(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, block, 
     in cache: one pass over the rows' memory. Dense rows with one output (not
     prefetched) go row by row instead (``_fused_rows``): a third of the time on a few
     hundred rows, where the three sweeps over each block cost more than the rows."""
-    if not sparse and Y.shape[1] == 1 and not _ahead(X, data, order):
+    if not sparse and G.shape[1] == 1 and not _ahead(X, data, order):
         return _fused_rows(lh, X, Y, sw, order, lo, hi, theta, nc, fit_intercept, total, G,
                            out, want_grad)
     value = 0.0
     for blo in range(lo, hi, block):
         bhi = min(blo + block, hi)
-        _raw_rows(X, data, indices, indptr, sparse, order, blo, bhi, theta, Y.shape[1], 1.0,
+        _raw_rows(X, data, indices, indptr, sparse, order, blo, bhi, theta, G.shape[1], 1.0,
                   nc, fit_intercept, G)
         value += _loss_rows(lh, G, Y, sw, order, blo, bhi, total)
         if want_grad:
-            _axpy_rows(X, data, indices, indptr, sparse, order, blo, bhi, G, Y.shape[1], nc,
+            _axpy_rows(X, data, indices, indptr, sparse, order, blo, bhi, G, G.shape[1], nc,
                        fit_intercept, out)
     return value
 
@@ -448,7 +448,7 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
     taken at its gradient point ``thy`` (``theta`` stays the exposed point). With a
     preconditioner (``pmode`` 1 diagonal, 2 full) ``theta`` holds phi: each batch is
     taken at ``thp = theta'`` of that point, its gradient pulled back to phi."""
-    n, k = Y.shape
+    n, k = Y.shape[0], G.shape[1]  # G: one row of loss gradients per output
     nc, P = d * k, theta.shape[0]
     t, seen, n_avg, t_start = int(counters[0]), counters[1], int(counters[2]), int(counters[0])
     a, b = sums(theta, nc)
@@ -507,7 +507,7 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
     average is kept as ``beta * u + alpha * v`` (``u`` in ``avg``): an update
     changes the two scalars, and ``u`` only where ``v`` changed.
     """
-    n, k = Y.shape
+    n, k = Y.shape[0], G.shape[1]  # G: one row of loss gradients per output
     nc = d * k
     t, seen, n_avg, t_start = int(counters[0]), counters[1], int(counters[2]), int(counters[0])
     scale, epoch_value, beta, alpha = 1.0, 0.0, 1.0, 0.0

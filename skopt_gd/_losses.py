@@ -3,6 +3,8 @@
 Every loss works on ``raw`` of shape ``(n, k)`` (``k`` outputs, or ``k``
 classes for the multinomial loss) and returns values of shape ``(n,)`` and
 gradients of shape ``(n, k)``; the training loop forms weighted means of them.
+Targets ``y`` are ``(n, k)`` for regression and ``(n, 1)`` for the classifier: the
+binary label (0 or 1), or the multinomial class index (no one-hot ``n x k`` copy).
 Numerically stable forms are used throughout (no overflow for logits of any size).
 
 Each loss also states how it scales, for the preconditioner (``_precondition.py``):
@@ -130,24 +132,24 @@ class BinaryLogLoss(Loss):
 
 
 class MultinomialLogLoss(Loss):
-    """Softmax cross-entropy ``logsumexp(z) - z.y``, gradient ``softmax(z) - y``;
-    ``y`` is one-hot, shape ``(n, n_classes)``."""
+    """Softmax cross-entropy ``logsumexp(z) - z_y``, gradient ``softmax(z) - e_y``;
+    ``y`` is the class index (stored as a float), shape ``(n, 1)``; ``raw`` has one
+    column per class."""
 
     degree, curvature = 0, 0.25
 
     @staticmethod
     def row(h, R, Y, r, i, share):
-        k = Y.shape[1]
+        k, label = R.shape[1], int(Y[i, 0])
         m = R[r, 0]
         for c in range(1, k):
             m = max(m, R[r, c])
         se = 0.0
         for c in range(k):
             se += math.exp(R[r, c] - m)
-        v = m + math.log(se)
+        v = m + math.log(se) - R[r, label]
         for c in range(k):
-            v -= R[r, c] * Y[i, c]
-            R[r, c] = (math.exp(R[r, c] - m) / se - Y[i, c]) * share
+            R[r, c] = (math.exp(R[r, c] - m) / se - (1.0 if c == label else 0.0)) * share
         return v
 
     @staticmethod

@@ -167,6 +167,10 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
                              f"{self._state.theta.shape[1]}.")
         return Y, y.ndim
 
+    def _n_outputs(self, y, info):
+        """Columns of the parameters: one per target."""
+        return 1 if y.ndim == 1 else y.shape[1]
+
     def _class_weights(self, y, info, partial):
         return 1.0
 
