@@ -179,8 +179,10 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         optimizer object without one gets ``Optimizer.auto_rate``)."""
         if self.eta0 != "auto":
             return float(self.eta0)
-        if not hasattr(optimizer, "auto_eta0"):
-            return Optimizer.auto_rate
+        schedule = self.learning_rate
+        schedule = SCHEDULES.get(schedule) if isinstance(schedule, str) else schedule
+        if not hasattr(optimizer, "auto_eta0") or not getattr(schedule, "uses_eta0", True):
+            return Optimizer.auto_rate  # (a schedule that never reads it: "optimal")
         X, sw, n = _host_rows(problem)
         loss = problem.loss if problem.loss is not None else self._make_loss(n_outputs)
         penalty = problem.penalty if problem.penalty is not None else make_penalty(

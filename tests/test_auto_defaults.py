@@ -132,3 +132,30 @@ def test_bad_batch_size_names_the_parameter(value):
 def test_bad_learning_rate_names_the_parameter():
     with pytest.raises(ValueError, match="learning_rate"):
         SGDLinearRegressor(learning_rate="automatic").fit(*_data())
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("learning_rate", ["optimal", "sequential"])
+def test_a_schedule_that_ignores_eta0_skips_resolving_it(sparse, learning_rate, monkeypatch):
+    """``"optimal"`` never reads ``eta0`` (``1 / (alpha (t0 + t))``): ``eta0="auto"``
+    is then not resolved (no smoothness estimate, a pass over X saved per fit), and the
+    fit is the same as with any explicit ``eta0``. A ``Sequential`` of such pieces
+    alone is the same; one with a piece that reads ``eta0`` resolves it."""
+    from skopt_gd import _precondition
+    from skopt_gd.schedules import Constant, Optimal, Sequential
+
+    calls = []
+    lipschitz = _precondition.lipschitz
+    monkeypatch.setattr(_precondition, "lipschitz",
+                        lambda *a, **k: calls.append(1) or lipschitz(*a, **k))
+    X, y = _data(sparse=sparse, classify=True)
+    schedule = ("optimal" if learning_rate == "optimal"
+                else Sequential([Optimal(), Optimal()], milestones=[3]))
+    params = dict(learning_rate=schedule, batch_size=16, max_iter=5, tol=None,
+                  random_state=0)
+    auto = SGDLogisticClassifier(**params).fit(X, y)
+    assert calls == []
+    _same_fit(auto, SGDLogisticClassifier(eta0=123.0, **params).fit(X, y))
+    mixed = Sequential([Constant(), Optimal()], milestones=[3])
+    SGDLogisticClassifier(**{**params, "learning_rate": mixed}).fit(X, y)
+    assert calls == [1]

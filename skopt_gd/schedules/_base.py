@@ -65,6 +65,9 @@ class Schedule(Compiled, ParamObject):
     _parameter_constraints: dict = {}
     _codes: dict = {}
     """Parameter name -> {option: float code} for string options entering ``Hyper``."""
+    uses_eta0 = True
+    """Whether ``lr`` reads the base rate (``False``: ``eta0="auto"`` is not resolved,
+    which saves the estimator a pass over the data per fit)."""
 
     @staticmethod
     def lr(h, t, eta0):

@@ -73,6 +73,7 @@ class Optimal(Schedule):
     """
 
     _parameter_constraints = {"alpha": [_positive, None], "t0": [Real, None]}
+    uses_eta0 = False
 
     def __init__(self, alpha=None, t0=None):
         self.alpha = alpha

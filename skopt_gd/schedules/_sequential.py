@@ -63,6 +63,10 @@ class Sequential(Schedule):
         self.schedules = schedules
         self.milestones = milestones
 
+    @property
+    def uses_eta0(self):
+        return any(getattr(s, "uses_eta0", True) for s in self.schedules)
+
     def validate(self):
         super().validate()
         if len(self.schedules) == 0:
