@@ -280,7 +280,17 @@ def _scatter_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit
         if fit_intercept:
             for c in range(k):
                 theta[nc + c] -= eta * G[r, c]
-        if sparse:
+        # one output, no average yet: the branch below without its scattered writes to
+        # avg (a test inside the loop is not hoisted out of it; 14 % of a per-sample
+        # epoch of 16,000 x 10,000 text)
+        if sparse and k == 1 and ratio == 0.0:
+            s0 = step * G[r, 0]
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                delta, old = s0 * data[p], theta[j]
+                theta[j] = old - delta
+                dsq += delta * (delta - 2.0 * old)
+        elif sparse:
             for p in range(indptr[i], indptr[i + 1]):
                 x, j = data[p], indices[p]
                 for c in range(k):
