@@ -33,7 +33,7 @@ from . import _rng
 from ._jit import kernel, parallel, readable, runs_compiled, switched
 from ._losses import Loss, row
 from ._penalties import ElasticNet, smooth_gradient, strength, sums
-from ._precondition import _forward, _pullback
+from ._precondition import _diag_inverse, _forward, _pullback
 from .schedules import Constant, lr, plateau
 from .optimizers._base import points, update
 
@@ -316,6 +316,41 @@ def _scatter_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc, fit
 
 
 @_jit(inline="always")
+def _diag_step(X, data, indices, indptr, order, lo, hi, G, d, fit_intercept, eta, l2, md,
+               shift, wb, grad):
+    """Plain SGD's step on ``phi`` of a diagonal preconditioner, taken on ``wb = theta'`` (dense
+    rows, one output): with ``g`` the batch's gradient in ``theta'`` (``G``'s rows, the L2
+    part ``l2 w'`` added) and ``g_b`` its intercept entry, ``phi``'s step ``v -= eta md (g -
+    shift g_b)``, ``c -= eta g_b`` is ``w'_j -= eta md_j^2 (g_j - shift_j g_b)`` and ``b' -=
+    eta g_b - shift . (w''s decrease)`` here: one pass over the coefficients (a row of
+    one-row batches read in it), no map to ``theta'`` and back per update. Returns
+    ``||w'||^2``."""
+    gb = 0.0
+    for q in range(lo, hi):
+        gb += G[q - lo, 0]
+    one = hi - lo == 1
+    if not one:
+        for j in range(d):
+            grad[j] = 0.0
+        _axpy_rows(X, data, indices, indptr, False, order, lo, hi, G, 1, d, False, grad)
+    i, g0 = _row(order, lo), G[0, 0]
+    centred = shift.shape[0] > 0
+    s, sq = 0.0, 0.0
+    for j in range(d):
+        gj = (g0 * X[i, j] if one else grad[j]) + l2 * wb[j]
+        if centred:
+            gj -= shift[j] * gb
+        delta = eta * md[j] * md[j] * gj
+        wb[j] -= delta
+        if centred:
+            s += shift[j] * delta
+        sq += wb[j] * wb[j]
+    if fit_intercept:
+        wb[d] += s - eta * gb
+    return sq
+
+
+@_jit(inline="always")
 def _materialize(avg, theta, nc, beta, alpha):
     """Write the lazy average ``beta * u + alpha * v`` out explicitly into ``avg``."""
     for j in range(nc):
@@ -508,7 +543,8 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
 
 @_jit
 def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates, theta,
-                  avg, G, lh, l2, d, fit_intercept, average, counters, sbar):
+                  avg, G, lh, l2, d, fit_intercept, average, counters, sbar, pmode, Mf, md,
+                  shift, wb, grad):
     """Plain SGD with an L2 (or no) penalty in O(non-zeros of the batch) per update.
 
     The coefficients are kept as ``scale * v`` (``v`` in ``theta``): the L2
@@ -516,15 +552,24 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
     ``v`` change; ``sq`` tracks ``||v||^2`` for the objective. Their running
     average is kept as ``beta * u + alpha * v`` (``u`` in ``avg``): an update
     changes the two scalars, and ``u`` only where ``v`` changed.
+
+    With a diagonal preconditioner (``pmode`` 1: dense rows, one output, no average)
+    the epoch runs on ``wb = theta'`` instead (``_forward`` of phi, and back at the
+    end), each update one ``_diag_step``.
     """
     n, k = Y.shape[0], G.shape[1]  # G: one row of loss gradients per output
     nc = d * k
     t, seen, n_avg, t_start = int(counters[0]), counters[1], int(counters[2]), int(counters[0])
     scale, epoch_value, beta, alpha = 1.0, 0.0, 1.0, 0.0
-    sq = 2.0 * _penalty_value(theta, nc, 0.0, 1.0)
+    diag = pmode == 1
+    if diag:
+        _forward(pmode, Mf, md, shift, theta, wb, d, k, fit_intercept)
+    else:
+        wb = theta
+    sq = 2.0 * _penalty_value(wb, nc, 0.0, 1.0)
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
-        value, total = _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, theta,
+        value, total = _batch(X, data, indices, indptr, sparse, Y, sw, order, lo, hi, wb,
                               scale, nc, fit_intercept, lh, G, sbar)
         if not total > 0:
             continue
@@ -534,6 +579,12 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
         value += total * 0.5 * l2 * scale * scale * sq
         t += 1
         eta = rates[t - t_start - 1]
+        seen += hi - lo
+        epoch_value += value
+        if diag:
+            sq = _diag_step(X, data, indices, indptr, order, lo, hi, G, d, fit_intercept, eta,
+                            l2, md, shift, wb, grad)
+            continue
         new_scale = scale * (1.0 - eta * l2)
         # fold the scale into v before it underflows; sooner while averaging, where
         # beta * u + alpha * v cancels to about |scale| / |its average| digits
@@ -548,8 +599,6 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
         sq += _scatter_rows(X, data, indices, indptr, sparse, order, lo, hi, G, k, nc,
                             fit_intercept, eta, scale, theta, avg,
                             alpha / beta if n_avg else 0.0)
-        seen += hi - lo
-        epoch_value += value
         if average and seen >= average:
             n_avg += 1
             f = 1.0 - 1.0 / n_avg
@@ -564,6 +613,8 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
                 beta, alpha = 1.0, 0.0
     if n_avg:
         _materialize(avg, theta, nc, beta, alpha)
+    if diag:
+        _diag_inverse(md, shift, wb, theta, d, fit_intercept)
     for j in range(nc):
         theta[j] *= scale
     counters[0], counters[1], counters[2], counters[3] = t, seen, n_avg, epoch_value
@@ -689,7 +740,8 @@ def _fit(X, data, indices, indptr, sparse, Y, sw, order, key, keypos, batch_size
                 rates[q] = lr(sh, t0 + 1 + q, run[RUN_ETA])
         if scaled:
             _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, rates,
-                          theta, avg, G, lh, l2, d, fit_intercept, average, counters, sbar)
+                          theta, avg, G, lh, l2, d, fit_intercept, average, counters, sbar,
+                          pmode, Mf, md, shift, thp, grad)
         else:
             _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, rates,
                    theta, avg, grad, G, Gt, partial, values, bufs, scal, prox, hyper, phases,
@@ -759,20 +811,20 @@ def _blas_epoch(n, d, batch_size):
     return batch_size >= n and n * d >= BLAS_MIN_ENTRIES and d < BLAS_MAX_FEATURES
 
 
-def epoch_runner(problem, plan, precond):
+def epoch_runner(problem, plan, precond, n_outputs):
     """A compiled replacement of the numpy epoch for this fit, or ``None``."""
     if (not ENABLED or not _layout_ok(problem.X) or not runs_compiled(plan.optimizer)
             or not isinstance(problem.loss, Loss) or type(problem.penalty) is not ElasticNet
             or _blas_epoch(problem.n_samples, problem.X.shape[1], plan.batch_size)):
         return None
-    return CompiledEpochs(problem, plan, precond)
+    return CompiledEpochs(problem, plan, precond, n_outputs)
 
 
 class CompiledEpochs:
     """Lays the fit out as ``_fit`` takes it and calls it: once for a whole fit, or once
     per epoch where Python has work between epochs (verbose lines, a validation score)."""
 
-    def __init__(self, problem, plan, precond):
+    def __init__(self, problem, plan, precond, n_outputs):
         self.problem, self.plan = problem, plan
         self._precondition(precond, problem.X.shape[1])
         self.hyper = plan.optimizer.packed()
@@ -788,9 +840,12 @@ class CompiledEpochs:
         pen, opt = problem.penalty, plan.optimizer
         # w = scale * v pays where an update touches few coefficients: sparse rows or
         # dense batches of a few rows (else the plain per-update pass is as cheap).
-        # It is SGD's update (direction = gradient, prox multiplier 1) in closed form.
+        # It is SGD's update (direction = gradient, prox multiplier 1) in closed form;
+        # with a diagonal preconditioner (dense rows) and one output, taken on theta'
+        # (``_diag_step``), where the lazy average does not follow.
         self.scaled = (opt.plain_gradient() and not pen.l1 and (self.sparse or plan.batch_size < 8)
-                       and self.pmode == 0)
+                       and (self.pmode == 0 or (self.pmode == 1 and not plan.average
+                                                and n_outputs == 1)))
 
     def _precondition(self, pre, d):
         """The preconditioner as the kernel takes it (``_epoch``'s ``pmode`` ... ``sbar``)."""

@@ -306,7 +306,7 @@ def _run_array(plan, problem, epochs, limit, stopper_in_kernel):
 
 def _compiled_fit(problem, plan, st):
     """The compiled runner of this fit, or ``None`` (the Python loop runs)."""
-    compiled = _kernels.epoch_runner(problem, plan, st.precond)
+    compiled = _kernels.epoch_runner(problem, plan, st.precond, st.theta.shape[1])
     if compiled is None or not compiled.can_shuffle(plan.rng):
         return None
     return compiled

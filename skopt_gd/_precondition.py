@@ -107,6 +107,19 @@ def _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
                 grad[j * k + c] = md[j] * tmp[j * k + c]
 
 
+@kernel
+def _diag_inverse(md, shift, wb, out, d, fit_intercept):
+    """``out = phi`` of ``wb = theta'`` for a diagonal ``M`` and one output (the inverse of
+    ``_forward``): ``v = w' / md``, ``c = b' + shift . w'``."""
+    for j in range(d):
+        out[j] = wb[j] / md[j]
+    if fit_intercept:
+        acc = wb[d]
+        for j in range(shift.shape[0]):
+            acc += shift[j] * wb[j]
+        out[d] = acc
+
+
 @driver
 def _forward_all(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
     _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept)
