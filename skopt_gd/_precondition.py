@@ -60,16 +60,24 @@ data do not determine them, and the fit keeps them at zero (its start)."""
 @kernel
 def _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
     """``out = theta'`` of ``phi`` (``_precondition.Preconditioner.forward``): ``w' = M v``
-    (``Mf`` full, ``pmode == 2``; ``md`` diagonal), ``b' = c - shift . w'``."""
+    (``Mf = (M, M^T)`` full, ``pmode == 2``; ``md`` diagonal), ``b' = c - shift . w'``.
+    ``M v`` goes as a sum of the rows of ``M^T`` (``j`` ascending in each entry): the
+    inner loop has no reduction, and vectorises with one output."""
     nc = d * k
     if pmode == 2:
-        for i in range(d):
-            for c in range(k):
-                out[i * k + c] = 0.0
+        for i in range(nc):
+            out[i] = 0.0
+        if k == 1:
             for j in range(d):
-                m = Mf[i, j]
-                for c in range(k):
-                    out[i * k + c] += m * phi[j * k + c]
+                p = phi[j]
+                for i in range(d):
+                    out[i] += Mf[1, j, i] * p
+        else:
+            for j in range(d):
+                for i in range(d):
+                    m = Mf[1, j, i]
+                    for c in range(k):
+                        out[i * k + c] += m * phi[j * k + c]
     else:
         for j in range(d):
             for c in range(k):
@@ -96,11 +104,17 @@ def _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
     if pmode == 2:
         for i in range(nc):
             grad[i] = 0.0
-        for j in range(d):
-            for i in range(d):
-                m = Mf[j, i]
-                for c in range(k):
-                    grad[i * k + c] += m * tmp[j * k + c]
+        if k == 1:  # the loop below without its inner one: it vectorises
+            for j in range(d):
+                g = tmp[j]
+                for i in range(d):
+                    grad[i] += Mf[0, j, i] * g
+        else:
+            for j in range(d):
+                for i in range(d):
+                    m = Mf[0, j, i]
+                    for c in range(k):
+                        grad[i * k + c] += m * tmp[j * k + c]
     else:
         for j in range(d):
             for c in range(k):
@@ -163,9 +177,11 @@ class Preconditioner:
 
     def kernel_args(self):
         """``(pmode, Mf, md, shift)`` of ``_forward`` / ``_pullback``: 0 identity, 1 diagonal
-        (``md``), 2 full (``Mf``); ``shift`` empty without centring."""
+        (``md``), 2 full (``Mf``: ``M`` and ``M^T``, each C-ordered); ``shift`` empty
+        without centring."""
         pmode = {None: 0, "diag": 1, "full": 2}[self.mode]
-        Mf = np.ascontiguousarray(self.M, np.float64) if pmode == 2 else np.zeros((0, 0))
+        Mf = (np.ascontiguousarray(np.stack([self.M, self.M.T]), np.float64) if pmode == 2
+              else np.zeros((2, 0, 0)))
         md = np.ascontiguousarray(self.M, np.float64) if pmode == 1 else np.zeros(0)
         shift = (np.ascontiguousarray(self.shift, np.float64)
                  if (self.shift is not None and self.fit_intercept) else np.zeros(0))

@@ -406,3 +406,31 @@ def test_sparse_preconditioner_copies_at_most_the_values():
     assert peak < 0.8 * nbytes, f"{peak / 2**20:.1f} MiB for CSR of {nbytes / 2**20:.1f} MiB"
     np.testing.assert_array_equal(scaled.indices, X.indices)
     np.testing.assert_allclose(scaled.data, X.data * pre.column_scale[X.indices], rtol=1e-15)
+
+
+@pytest.mark.parametrize("mode", ["full", "diag"])
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_forward_and_pullback_are_the_documented_maps(mode, k, fit_intercept):
+    """``forward(phi) = (M v, c - mu . M v)`` and ``pullback(g) = (M^T (g_w - mu g_b), g_b)``
+    written out in numpy (the compiled maps the training loop runs, one output and
+    several)."""
+    from skopt_gd import _precondition
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 7) * np.geomspace(0.1, 10.0, 7) + rng.uniform(-5, 5, 7)
+    X[:, 3] += 0.5 * X[:, 1]  # correlated columns: a full M is not diagonal
+    pre = _precondition.fit(X, np.zeros((200, k)), np.ones(200), fit_intercept=fit_intercept,
+                            kappa=1.0, degree=0, l1=0.0 if mode == "full" else 0.1, l2=0.0,
+                            batch_size=200)
+    assert pre.mode == mode
+    M = pre.M if mode == "full" else np.diag(pre.M)
+    mu = pre.shift if fit_intercept else np.zeros(7)
+    rows = 7 + fit_intercept
+    phi, g = rng.randn(rows, k), rng.randn(rows, k)
+    w = M @ phi[:7]
+    expected = np.vstack([w, phi[7:] - mu @ w]) if fit_intercept else w
+    np.testing.assert_allclose(pre.forward(phi), expected, rtol=1e-12, atol=1e-12)
+    g_w = g[:7] - (np.outer(mu, g[7]) if fit_intercept else 0.0)
+    expected = np.vstack([M.T @ g_w, g[7:]]) if fit_intercept else M.T @ g_w
+    np.testing.assert_allclose(pre.pullback(g), expected, rtol=1e-12, atol=1e-12)
