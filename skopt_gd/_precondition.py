@@ -58,26 +58,33 @@ data do not determine them, and the fit keeps them at zero (its start)."""
 
 
 @kernel
+def _rows_sum(A, x, out, d, k):
+    """``out[i, c] = sum_j A[j, i] x[j, c]`` (flat, ``k`` outputs) as a sum of the rows of
+    ``A`` (``j`` ascending in each entry): the inner loop has no reduction, and
+    vectorises with one output."""
+    for i in range(d * k):
+        out[i] = 0.0
+    if k == 1:
+        for j in range(d):
+            p = x[j]
+            for i in range(d):
+                out[i] += A[j, i] * p
+    else:
+        for j in range(d):
+            for i in range(d):
+                m = A[j, i]
+                for c in range(k):
+                    out[i * k + c] += m * x[j * k + c]
+
+
+@kernel
 def _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
     """``out = theta'`` of ``phi`` (``_precondition.Preconditioner.forward``): ``w' = M v``
-    (``Mf = (M, M^T)`` full, ``pmode == 2``; ``md`` diagonal), ``b' = c - shift . w'``.
-    ``M v`` goes as a sum of the rows of ``M^T`` (``j`` ascending in each entry): the
-    inner loop has no reduction, and vectorises with one output."""
+    (``Mf = (M, M^T)`` full, ``pmode == 2``: the rows of ``M^T``; ``md`` diagonal),
+    ``b' = c - shift . w'``."""
     nc = d * k
     if pmode == 2:
-        for i in range(nc):
-            out[i] = 0.0
-        if k == 1:
-            for j in range(d):
-                p = phi[j]
-                for i in range(d):
-                    out[i] += Mf[1, j, i] * p
-        else:
-            for j in range(d):
-                for i in range(d):
-                    m = Mf[1, j, i]
-                    for c in range(k):
-                        out[i * k + c] += m * phi[j * k + c]
+        _rows_sum(Mf[1], phi, out, d, k)
     else:
         for j in range(d):
             for c in range(k):
@@ -102,19 +109,7 @@ def _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
                 g -= shift[j] * grad[nc + c]
             tmp[j * k + c] = g
     if pmode == 2:
-        for i in range(nc):
-            grad[i] = 0.0
-        if k == 1:  # the loop below without its inner one: it vectorises
-            for j in range(d):
-                g = tmp[j]
-                for i in range(d):
-                    grad[i] += Mf[0, j, i] * g
-        else:
-            for j in range(d):
-                for i in range(d):
-                    m = Mf[0, j, i]
-                    for c in range(k):
-                        grad[i * k + c] += m * tmp[j * k + c]
+        _rows_sum(Mf[0], tmp, grad, d, k)  # M^T t as a sum of the rows of M
     else:
         for j in range(d):
             for c in range(k):
