@@ -20,6 +20,7 @@ relative to its best (is a faster answer a worse one?).
     python benchmarks/cv.py --quick    # 20,000 x 50
     python benchmarks/cv.py --quick --base-defaults   # also the base's mini-batch settings
     python benchmarks/cv.py --text 200000 100000       # the suite's full-size text set
+    python benchmarks/cv.py --text-only --text-variants --repeats 1   # other routes on text
     NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
         python benchmarks/cv.py --cpu-time             # steadier on a shared machine
 """
@@ -46,6 +47,13 @@ from benchmarks import data  # noqa: E402
 #: base estimator's (mini-batches of 128, "adaptive": ~90 epochs per fit, slow at full size)
 VARIANTS = [("defaults", {})]
 BASE_DEFAULTS = ("batch_size=128, adaptive", {"batch_size": 128, "learning_rate": "adaptive"})
+#: ``--text-variants``: other routes on the text set (none of them is a default)
+TEXT_VARIANTS = [
+    ("auto / auto", {"batch_size": "auto", "learning_rate": "auto"}),
+    ("auto / auto, tol=1e-4", {"batch_size": "auto", "learning_rate": "auto", "tol": 1e-4}),
+    ("b16, optimal", {"batch_size": 16, "learning_rate": "optimal"}),
+    ("b16, optimal, tol=1e-3", {"batch_size": 16, "learning_rate": "optimal", "tol": 1e-3}),
+]
 
 
 def regression_data(n, p, seed=0):
@@ -146,6 +154,8 @@ def main(argv=None):
     parser.add_argument("--cpu-time", action="store_true",
                         help="time by process CPU time (run every library on one thread)")
     parser.add_argument("--text-only", action="store_true", help="only the text set")
+    parser.add_argument("--text-variants", action="store_true",
+                        help="also time the other routes of TEXT_VARIANTS on the text set")
     args = parser.parse_args(argv)
     if args.cpu_time:
         CLOCK["clock"] = time.process_time
@@ -167,7 +177,8 @@ def main(argv=None):
               lambda: classifier_rows(n, p, folds, args.repeats, args.n_jobs, variants)]
     tables = [] if args.text_only else tables
     if min(text) > 0:
-        tables.append(lambda: text_rows(*text, args.repeats, args.n_jobs, variants))
+        extra = TEXT_VARIANTS * args.text_variants
+        tables.append(lambda: text_rows(*text, args.repeats, args.n_jobs, variants + extra))
     for rows in tables:
         for label, seconds, ratio, alpha, gap in rows():
             print(f"| {label:<52} | {seconds:8.2f} | {ratio:6.2f} | {alpha:10.3g} | "

@@ -137,3 +137,17 @@ def test_small_table_benchmark_reports_the_ratio(capsys):
     out = capsys.readouterr().out
     ratio = float(out.split("ratio ours / SGDRegressor:")[1].split()[0])
     assert ratio > 0 and "fixed cost" in out
+
+
+def test_epochs_benchmark_has_a_row_per_optimizer(capsys):
+    """``python -m benchmarks.epochs`` times every registered optimizer at each batch size,
+    with plain SGD as the 1.00x of its own column."""
+    from benchmarks import epochs
+    from skopt_gd.optimizers import OPTIMIZERS
+
+    epochs.main(["--rows", "2000", "--features", "10", "--batch-sizes", "16"])
+    rows = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines()
+            if line.startswith("|    16 |")]
+    assert [r[1].strip() for r in rows] == list(OPTIMIZERS)
+    assert rows[0][3].strip() in ("1.00x", "—")  # "—": sgd's own epoch read 0
+    assert all(float(r[2]) >= 0 for r in rows)
