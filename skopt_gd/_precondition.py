@@ -173,14 +173,24 @@ class Preconditioner:
     def kernel_args(self):
         """``(pmode, Mf, md, shift)`` of ``_forward`` / ``_pullback``: 0 identity, 1 diagonal
         (``md``), 2 full (``Mf``: ``M`` and ``M^T``, each C-ordered); ``shift`` empty
-        without centring."""
-        pmode = {None: 0, "diag": 1, "full": 2}[self.mode]
-        Mf = (np.ascontiguousarray(np.stack([self.M, self.M.T]), np.float64) if pmode == 2
-              else np.zeros((2, 0, 0)))
-        md = np.ascontiguousarray(self.M, np.float64) if pmode == 1 else np.zeros(0)
-        shift = (np.ascontiguousarray(self.shift, np.float64)
-                 if (self.shift is not None and self.fit_intercept) else np.zeros(0))
-        return pmode, Mf, md, shift
+        without centring. Built once per map: the Python loop maps every update, and a
+        full ``Mf`` is two ``d x d`` copies."""
+        args = self.__dict__.get("_kernel_args")
+        if args is None:
+            pmode = {None: 0, "diag": 1, "full": 2}[self.mode]
+            Mf = (np.ascontiguousarray(np.stack([self.M, self.M.T]), np.float64)
+                  if pmode == 2 else np.zeros((2, 0, 0)))
+            md = np.ascontiguousarray(self.M, np.float64) if pmode == 1 else np.zeros(0)
+            shift = (np.ascontiguousarray(self.shift, np.float64)
+                     if (self.shift is not None and self.fit_intercept) else np.zeros(0))
+            args = self.__dict__["_kernel_args"] = (pmode, Mf, md, shift)
+        return args
+
+    def __getstate__(self):
+        """Pickles without ``kernel_args``'s copies (rebuilt on first use)."""
+        state = dict(self.__dict__)
+        state.pop("_kernel_args", None)
+        return state
 
     def forward(self, phi):
         """``theta'`` of ``phi`` (``phi`` itself for the identity; ``_forward``)."""
