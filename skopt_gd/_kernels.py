@@ -337,7 +337,7 @@ def _diag_step(X, data, indices, indptr, order, lo, hi, G, d, fit_intercept, eta
     centred = shift.shape[0] > 0
     s, sq = 0.0, 0.0
     for j in range(d):
-        gj = (g0 * X[i, j] if one else grad[j]) + l2 * wb[j]
+        gj = (g0 * X[i, j] if one else grad[j]) + smooth_gradient(wb[j], l2)
         if centred:
             gj -= shift[j] * gb
         delta = eta * md[j] * md[j] * gj
