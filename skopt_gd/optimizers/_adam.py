@@ -52,7 +52,9 @@ class Adam(Optimizer):
 
     @staticmethod
     def begin(h, scal, t, eta):
-        return 1.0 - h.beta1 ** t, math.sqrt(1.0 - h.beta2 ** t), 0.0
+        # the bias corrections as reciprocals: one division per coordinate, not three
+        # (torch divides by each; the results differ by round-off)
+        return 1.0 / (1.0 - h.beta1 ** t), 1.0 / math.sqrt(1.0 - h.beta2 ** t), 0.0
 
     @staticmethod
     def coord(h, c, bufs, j, g):
@@ -62,8 +64,8 @@ class Adam(Optimizer):
         if h.amsgrad != 0:
             bufs[2, j] = max(bufs[2, j], bufs[1, j])
             second = bufs[2, j]
-        px = 1.0 / (math.sqrt(second) / c[1] + h.eps)
-        return bufs[0, j] / c[0] * px, px
+        px = 1.0 / (math.sqrt(second) * c[1] + h.eps)
+        return bufs[0, j] * c[0] * px, px
 
 
 class Adamax(Optimizer):
@@ -168,11 +170,11 @@ class NAdam(Optimizer):
         mu_next = h.beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * h.momentum_decay))
         scal[0] *= mu
         return ((1.0 - mu) / (1.0 - scal[0]), mu_next / (1.0 - scal[0] * mu_next),
-                1.0 - h.beta2 ** t)
+                1.0 / math.sqrt(1.0 - h.beta2 ** t))  # a reciprocal: see Adam.begin
 
     @staticmethod
     def coord(h, c, bufs, j, g):
         ema(bufs, 0, j, g, h.beta1)
         ema(bufs, 1, j, g * g, h.beta2)
-        px = 1.0 / (math.sqrt(bufs[1, j] / c[2]) + h.eps)
+        px = 1.0 / (math.sqrt(bufs[1, j]) * c[2] + h.eps)
         return g * c[0] * px + bufs[0, j] * c[1] * px, px

@@ -63,12 +63,12 @@ class RAdam(Optimizer):
         if rho > 5.0:
             rect = math.sqrt((rho - 4.0) * (rho - 2.0) * rho_inf
                              / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho))
-            return 1.0 - h.beta1 ** t, rect * math.sqrt(bc2), 1.0
-        return 1.0 - h.beta1 ** t, 1.0, 0.0
+            return 1.0 / (1.0 - h.beta1 ** t), rect * math.sqrt(bc2), 1.0
+        return 1.0 / (1.0 - h.beta1 ** t), 1.0, 0.0  # reciprocals: see Adam.begin
 
     @staticmethod
     def coord(h, c, bufs, j, g):
         ema(bufs, 0, j, g, h.beta1)
         ema(bufs, 1, j, g * g, h.beta2)
         px = c[1] / (math.sqrt(bufs[1, j]) + h.eps) if c[2] != 0.0 else 1.0
-        return bufs[0, j] / c[0] * px, px
+        return bufs[0, j] * c[0] * px, px

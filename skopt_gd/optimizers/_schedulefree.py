@@ -191,7 +191,7 @@ class ScheduleFreeAdam(Optimizer):
     @staticmethod
     def begin(h, scal, t, eta):
         lr, c, k = average_weight(h, scal, eta)
-        return lr, c, 1.0 - h.beta2 ** (k + 1.0)
+        return lr, c, 1.0 / math.sqrt(1.0 - h.beta2 ** (k + 1.0))  # one division per coordinate
 
     @staticmethod
     def point(h, bufs, j, w):
@@ -200,5 +200,5 @@ class ScheduleFreeAdam(Optimizer):
     @staticmethod
     def move(h, c, bufs, j, w, g, eta):
         bufs[1, j] = bufs[1, j] * h.beta2 + (1.0 - h.beta2) * g * g
-        bufs[0, j] -= c[0] * (g / (math.sqrt(bufs[1, j] / c[2]) + h.eps))
+        bufs[0, j] -= c[0] * (g / (math.sqrt(bufs[1, j]) * c[2] + h.eps))
         return mix(w, 1.0 - c[1], bufs[0, j], c[1]), 1.0
