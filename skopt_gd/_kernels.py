@@ -519,10 +519,14 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
             counters[4], counters[5] = 1.0, value
             break
         if pmode != 0:
-            if l1 != 0.0 or l2 != 0.0:
-                value += total * _penalty_value(thp, nc, l1, l2)
+            a, b = 0.0, 0.0  # ``sums(thp, nc)``, in the loop that adds the L2 gradient
             for j in range(nc):
-                grad[j] += smooth_gradient(thp[j], l2)
+                w = thp[j]
+                a += abs(w)
+                b += w * w
+                grad[j] += smooth_gradient(w, l2)
+            if l1 != 0.0 or l2 != 0.0:
+                value += total * strength(a, b, l1, l2)
             _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept)
         elif l1 != 0.0 or l2 != 0.0:
             if shifts:

@@ -83,6 +83,18 @@ def _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
     (``Mf = (M, M^T)`` full, ``pmode == 2``: the rows of ``M^T``; ``md`` diagonal),
     ``b' = c - shift . w'``."""
     nc = d * k
+    if pmode == 1 and k == 1:  # one flat loop (a trip count of one in the inner loop
+        # costs more than its multiply), the intercept's sum in the same order
+        centred = fit_intercept and shift.shape[0] > 0
+        acc = phi[d] if fit_intercept else 0.0
+        for j in range(d):
+            v = md[j] * phi[j]
+            out[j] = v
+            if centred:
+                acc -= shift[j] * v
+        if fit_intercept:
+            out[d] = acc
+        return
     if pmode == 2:
         _rows_sum(Mf[1], phi, out, d, k)
     else:
@@ -102,6 +114,15 @@ def _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
     """``grad`` (in theta') becomes the gradient in phi: ``M^T (g_w - shift g_b)``
     (``Preconditioner.pullback``); the intercept entries stay."""
     nc = d * k
+    if pmode == 1 and k == 1:  # element-wise: in place, one flat loop
+        centred = fit_intercept and shift.shape[0] > 0
+        gb = grad[d] if centred else 0.0
+        for j in range(d):
+            g = grad[j]
+            if centred:
+                g -= shift[j] * gb
+            grad[j] = md[j] * g
+        return
     for j in range(d):
         for c in range(k):
             g = grad[j * k + c]
