@@ -142,9 +142,9 @@ class Prodigy(Optimizer):
     def move(h, c, bufs, j, w, g, eta):
         if c[1] == 0.0:
             return w, 0.0
-        denom = math.sqrt(bufs[1, j]) + c[1] * h.eps
+        inv = 1.0 / (math.sqrt(bufs[1, j]) + c[1] * h.eps)  # one division per coordinate
         if h.beta1 > 0.0:
-            w = w - c[0] * (bufs[0, j] / denom)
+            w = w - c[0] * (bufs[0, j] * inv)
         else:  # no first moment: the gradient, times the new d
-            w = w - (c[0] * c[1]) * (g / denom)
-        return w, c[0] * c[1] / (eta * denom)
+            w = w - (c[0] * c[1]) * (g * inv)
+        return w, c[0] * c[1] / eta * inv
