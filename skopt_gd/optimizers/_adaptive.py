@@ -160,8 +160,9 @@ class Adadelta(Optimizer):
     @staticmethod
     def coord(h, c, bufs, j, g):
         ema(bufs, 0, j, g * g, h.rho)
-        ratio = math.sqrt(bufs[1, j] + h.eps) / math.sqrt(bufs[0, j] + h.eps)
-        delta = ratio * g
+        # torch's sqrt(u + eps) / sqrt(v + eps) as the root of the quotient: one square
+        # root per ratio instead of two (equal to round-off)
+        delta = math.sqrt((bufs[1, j] + h.eps) / (bufs[0, j] + h.eps)) * g
         ema(bufs, 1, j, delta * delta, h.rho)
         # the multiplier after the update, as the numpy reference states it
-        return delta, math.sqrt(bufs[1, j] + h.eps) / math.sqrt(bufs[0, j] + h.eps)
+        return delta, math.sqrt((bufs[1, j] + h.eps) / (bufs[0, j] + h.eps))
