@@ -99,7 +99,7 @@ class RMSprop(Optimizer):
 
     @staticmethod
     def begin(h, scal, t, eta):
-        return 0.0, 0.0, 0.0
+        return 1.0 / (1.0 - h.momentum), 0.0, 0.0  # so a coordinate pays one division
 
     @staticmethod
     def coord(h, c, bufs, j, g):
@@ -108,12 +108,12 @@ class RMSprop(Optimizer):
         if h.centered != 0:
             ema(bufs, 1, j, g, h.rho)
             second = bufs[0, j] - bufs[1, j] ** 2
-        den = math.sqrt(second) + h.eps
-        step = g / den
+        inv = 1.0 / (math.sqrt(second) + h.eps)
+        step = g * inv
         if h.momentum != 0.0:
             bufs[2, j] = bufs[2, j] * h.momentum + step
             step = bufs[2, j]
-        return step, 1.0 / (den * (1.0 - h.momentum))
+        return step, inv * c[0]
 
 
 class Adadelta(Optimizer):
