@@ -4,7 +4,7 @@ side by side with plain SGD's and with ``SGDRegressor``'s per-sample epoch.
     python -m benchmarks.epochs                 # 20,000 x 100, batch sizes 1 and 16
     python -m benchmarks.epochs --rows 100000 --batch-sizes 1
 
-Each time is the marginal cost of an epoch, ``(T(3 epochs) - T(1 epoch)) / 2`` of whole
+Each time is the marginal cost of an epoch, ``(T(1 + k epochs) - T(1 epoch)) / k`` of whole
 ``fit`` calls (``benchmarks.timing.epoch_seconds``), at a constant rate (``eta0=1e-4``,
 ``tol=None``) on the benchmarks' correlated Gaussian regression set, every other
 parameter at its default (``preconditioning="auto"``). Plain SGD per sample under the
