@@ -618,7 +618,7 @@ def _epoch_scaled(X, data, indices, indptr, sparse, Y, sw, order, batch_size, ra
     if n_avg:
         _materialize(avg, theta, nc, beta, alpha)
     if diag:
-        _diag_inverse(md, shift, wb, theta, d, fit_intercept)
+        _diag_inverse(md, shift, wb, theta, d, 1, fit_intercept)
     for j in range(nc):
         theta[j] *= scale
     counters[0], counters[1], counters[2], counters[3] = t, seen, n_avg, epoch_value

@@ -138,21 +138,30 @@ def _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
 
 
 @kernel
-def _diag_inverse(md, shift, wb, out, d, fit_intercept):
-    """``out = phi`` of ``wb = theta'`` for a diagonal ``M`` and one output (the inverse of
-    ``_forward``): ``v = w' / md``, ``c = b' + shift . w'``."""
+def _diag_inverse(md, shift, wb, out, d, k, fit_intercept):
+    """``out = phi`` of ``wb = theta'`` for a diagonal ``M`` (the inverse of ``_forward``):
+    ``v = w' / md``, ``c = b' + shift . w'``. The compiled plain-SGD epoch maps back with
+    it, and :meth:`Preconditioner.from_original` (warm starts) through ``_inverse_all``."""
+    nc = d * k
     for j in range(d):
-        out[j] = wb[j] / md[j]
+        for c in range(k):
+            out[j * k + c] = wb[j * k + c] / md[j]
     if fit_intercept:
-        acc = wb[d]
-        for j in range(shift.shape[0]):
-            acc += shift[j] * wb[j]
-        out[d] = acc
+        for c in range(k):
+            acc = wb[nc + c]
+            for j in range(shift.shape[0]):
+                acc += shift[j] * wb[j * k + c]
+            out[nc + c] = acc
 
 
 @driver
 def _forward_all(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
     _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept)
+
+
+@driver
+def _inverse_all(md, shift, wb, out, d, k, fit_intercept):
+    _diag_inverse(md, shift, wb, out, d, k, fit_intercept)
 
 
 @driver
@@ -254,11 +263,14 @@ class Preconditioner:
             t[:d] /= self.column_scale[:, None]
         if self.mode is None:
             return t.astype(theta.dtype)
-        phi = t.copy()
-        if self.fit_intercept and self.shift is not None:
-            phi[d] = t[d] + self.shift @ t[:d]
-        phi[:d] = (np.linalg.lstsq(self.M, t[:d], rcond=None)[0] if self.mode == "full"
-                   else t[:d] / self.M[:, None])
+        _, _, md, shift = self.kernel_args()
+        flat = np.ascontiguousarray(t).reshape(-1)
+        phi = np.empty_like(flat)
+        _inverse_all(md if self.mode == "diag" else np.ones(d), shift, flat, phi, d,
+                     t.shape[1], self.fit_intercept)
+        phi = phi.reshape(t.shape)
+        if self.mode == "full":  # v solves M v = w' (the intercept is the kernel's)
+            phi[:d] = np.linalg.lstsq(self.M, t[:d], rcond=None)[0]
         return phi.astype(theta.dtype)
 
 
