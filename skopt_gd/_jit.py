@@ -278,14 +278,26 @@ def _package_digest():
 
 
 def _install_cache_stamp():
-    """Make numba's cache stamp of this package's files the digest of all of them."""
+    """Make numba's cache stamp of this package's files the digest of all of them.
+
+    A kernel inlines helpers from other files, so a cache entry is stale when any file
+    of the package changes, not only its own (numba's stamp). Numba's own order of
+    places is kept: ``NUMBA_CACHE_DIR`` when set (a read-only install, a container
+    image), else the package's ``__pycache__``, else the user-wide cache directory;
+    each with this stamp. Other code keeps numba's locators and stamps.
+    """
     try:
         from numba.core import caching
     except ImportError:  # pragma: no cover - a numba without this layout: default stamps
         return
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+    if impl is None or any(getattr(c, "_skopt_gd", False) for c in impl._locator_classes):
+        return
     digest = _package_digest()
 
-    class PackageLocator(caching.InTreeCacheLocator):
+    class Stamped:
+        _skopt_gd = True
+
         def get_source_stamp(self):
             return digest
 
@@ -295,10 +307,11 @@ def _install_cache_stamp():
                 return None
             return super().from_function(py_func, py_file)
 
-    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
-    if impl is not None and not any(c.__name__ == "PackageLocator"
-                                    for c in impl._locator_classes):
-        impl._locator_classes.insert(0, PackageLocator)
+    names = ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")
+    bases = [getattr(caching, n, None) or getattr(caching, "_" + n, None) for n in names]
+    stamped = [type(f"Package{base.__name__.lstrip('_')}", (Stamped, base), {})
+               for base in bases if base is not None]
+    impl._locator_classes[:0] = stamped
 
 
 _install_cache_stamp()
