@@ -40,7 +40,7 @@ from sklearn.utils import check_random_state
 
 from . import _callbacks
 from ._classifier import SGDLogisticClassifier
-from ._cv_path import _fold_average, _path
+from ._cv_path import _fold_average, _least_squares_path, _path, fold_least_squares
 from ._penalties import L1_RATIOS
 from ._regressor import SGDLinearRegressor
 from ._validation import (
@@ -264,9 +264,14 @@ class _PathCV:
         paths = [None if root is None else root.subcontext(
             task_name="path", task_id=t, max_subtasks=alphas.shape[1])
             for t in range(len(jobs))]
+        params = self._base_params(ratios[0], rs)  # what decides the least-squares route
+        shared = [None] * len(folds)
+        if all(_least_squares_path(params, X, y, len(train)) for train, _ in folds):
+            shared = fold_least_squares(X, y, sw, folds, params["fit_intercept"])
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_path)(self._base, self._base_params(ratios[i], rs), X, y, sw,
-                           *folds[j], alphas[i], scorer, keep, ctx, self)
+                           *folds[j], alphas[i], scorer, keep, ctx, self,
+                           least_squares=shared[j])
             for (i, j), ctx in zip(jobs, paths))
         scores = np.empty((len(ratios), alphas.shape[1], len(folds)))
         for (i, j), (path_scores, _, _) in zip(jobs, results):

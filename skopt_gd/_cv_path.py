@@ -120,26 +120,59 @@ def _least_squares_rows(X, y, sw, rows, fit_intercept):
     statistics ``LassoCV`` reads through its Gram matrix (``precompute``), fed to the
     unchanged squared-error loss.
     """
+    shift = _first_block_mean(X, y, rows, fit_intercept)
+    return _factor(*_moments(X, y, sw, rows, shift), shift, X, y, fit_intercept)
+
+
+def _block_rows(X, y):
+    """Rows of a block of ``[X, y]`` (about 2 MiB of float64)."""
+    return max(64, (1 << 21) // (8 * (X.shape[1] + _outputs(y))))
+
+
+def _outputs(y):
+    return 1 if np.ndim(y) == 1 else y.shape[1]
+
+
+def _first_block_mean(X, y, rows, fit_intercept):
+    """The point the moments are taken about: the mean of the first block of ``rows``
+    (zero without an intercept). Raw columns far from zero (years, dollars) would lose
+    their digits to the square of their mean otherwise."""
+    if not fit_intercept:
+        return np.zeros(X.shape[1] + _outputs(y))
+    first = rows[:_block_rows(X, y)]
+    Y = np.asarray(y[first], dtype=np.float64).reshape(len(first), -1)
+    return np.hstack([X[first].mean(axis=0), Y.mean(axis=0)])
+
+
+def _moments(X, y, sw, rows, shift):
+    """``(gram, sums, total)`` of ``[X, y]``'s rows ``rows`` about ``shift``: the weighted
+    sums of ``z z^T`` and ``z`` for ``z = [x, y] - shift``, and of the weights; one pass
+    over the rows in blocks gathered from X (no copy of the fold)."""
     n, d = len(rows), X.shape[1]
-    s = np.ones(n) if sw is None else np.asarray(sw[rows], dtype=np.float64)
-    Y = np.asarray(y[rows], dtype=np.float64).reshape(n, -1)
-    k, total, root = Y.shape[1], float(s.sum()), np.sqrt(s)
-    # one pass over the rows in blocks (gathered from X: no copy of the fold), centred
-    # about the first block's mean and corrected to the weighted mean at the end
-    step = max(64, (1 << 21) // (8 * (d + k)))
-    shift = np.zeros(d + k)
-    if fit_intercept:
-        shift = np.hstack([X[rows[:step]].mean(axis=0), Y[:step].mean(axis=0)])
-    gram, sums = np.zeros((d + k, d + k)), np.zeros(d + k)
+    k = _outputs(y)
+    step = _block_rows(X, y)
+    gram, sums, total = np.zeros((d + k, d + k)), np.zeros(d + k), 0.0
     for lo in range(0, n, step):
-        B = np.empty((min(step, n - lo), d + k))
-        np.subtract(X[rows[lo:lo + step]], shift[:d], out=B[:, :d])
-        np.subtract(Y[lo:lo + step], shift[d:], out=B[:, d:])
-        B *= root[lo:lo + step, None]
+        block = rows[lo:lo + step]
+        s = np.ones(len(block)) if sw is None else np.asarray(sw[block], dtype=np.float64)
+        root = np.sqrt(s)
+        B = np.empty((len(block), d + k))
+        np.subtract(X[block], shift[:d], out=B[:, :d])
+        np.subtract(np.asarray(y[block], dtype=np.float64).reshape(len(block), k), shift[d:],
+                    out=B[:, d:])
+        B *= root[:, None]
         gram += B.T @ B
-        sums += root[lo:lo + step] @ B
+        sums += root @ B
+        total += float(s.sum())
+    return gram, sums, total
+
+
+def _factor(gram, sums, total, shift, X, y, fit_intercept):
+    """``_least_squares_rows`` of the moments ``(gram, sums, total)`` about ``shift``."""
+    d = X.shape[1]
+    k = _outputs(y)
     delta = sums / total if fit_intercept else np.zeros(d + k)
-    gram -= total * np.outer(delta, delta)  # about the weighted mean
+    gram = gram - total * np.outer(delta, delta)  # about the weighted mean
     lam, Q = np.linalg.eigh((gram + gram.T) / 2)
     R = np.sqrt(np.maximum(lam, 0.0) * ((d + k) / total))[:, None] * Q.T
     T = R[:, d:] if np.ndim(y) == 2 else R[:, d]
@@ -148,6 +181,32 @@ def _least_squares_rows(X, y, sw, rows, fit_intercept):
     # every fit of the path to the numpy loop)
     return (np.ascontiguousarray(R[:, :d], dtype=X.dtype),
             np.ascontiguousarray(T, dtype=X.dtype), mean[:d], mean[d:])
+
+
+def fold_least_squares(X, y, sw, folds, fit_intercept):
+    """``_least_squares_rows`` of every fold's training rows, the folds sharing the pass
+    over X: where each fold trains on the complement of its held-out rows, a fold's
+    moments are those of all rows less those of its held-out rows (all about one
+    point), and where the held-out rows partition the data (K-fold) the moments of all
+    rows are the sum of theirs -- one pass over X for all folds instead of ``K - 1``.
+    Other splits get their own pass each. Returns a list aligned with ``folds``."""
+    n = X.shape[0]
+
+    def once(*parts):  # every row in exactly one of the parts (a counting pass, no sort)
+        rows = np.concatenate(parts)
+        return len(rows) == n and bool(np.all(np.bincount(rows, minlength=n) == 1))
+
+    complements = all(once(train, test) for train, test in folds)
+    if not complements:
+        return [_least_squares_rows(X, y, sw, train, fit_intercept) for train, _ in folds]
+    shift = _first_block_mean(X, y, np.arange(n), fit_intercept)
+    held = [_moments(X, y, sw, np.asarray(test), shift) for _, test in folds]
+    if once(*(test for _, test in folds)):  # a partition
+        whole = tuple(sum(m[i] for m in held) for i in range(3))
+    else:
+        whole = _moments(X, y, sw, np.arange(n), shift)
+    return [_factor(whole[0] - g, whole[1] - m, whole[2] - t, shift, X, y, fit_intercept)
+            for g, m, t in held]
 
 
 def _least_squares_path(params, X, y, n_train):
@@ -160,7 +219,8 @@ def _least_squares_path(params, X, y, n_train):
             and LEAST_SQUARES_RATIO * (X.shape[1] + k) <= n_train)
 
 
-def _path(base, params, X, y, sw, train, test, alphas, scorer, keep, ctx=None, caller=None):
+def _path(base, params, X, y, sw, train, test, alphas, scorer, keep, ctx=None, caller=None,
+          least_squares=None):
     """Fit ``base(**params)`` along ``alphas`` (decreasing) on the rows ``train``, each
     fit warm-started from the previous one (:class:`_FoldPath`), on the least-squares
     rows of the fold when they serve (``_least_squares_path``); score each on ``test``.
@@ -168,6 +228,9 @@ def _path(base, params, X, y, sw, train, test, alphas, scorer, keep, ctx=None, c
     ``ctx`` (callbacks): this path's task in ``caller``'s tree; each fit is one of its
     sub-tasks (:func:`_callbacks.sub_fit`), whose ``fitted_estimator`` is ``caller``
     with that fit's coefficients.
+
+    ``least_squares``: the fold's ``_least_squares_rows``, where the caller computed them
+    for all folds at once (:func:`fold_least_squares`).
 
     Returns ``(scores, n_iter, coefs)``; ``coefs`` holds ``(coef_, intercept_)`` per
     alpha when ``keep`` (``refit=False`` averages them), else ``None``.
@@ -177,8 +240,9 @@ def _path(base, params, X, y, sw, train, test, alphas, scorer, keep, ctx=None, c
     X_te, y_te = X[test], y[test]
     intercept = None  # b*(W) of the least-squares rows' fits
     if _least_squares_path(params, X, y, len(train)):
-        X_tr, y_tr, x_mean, y_mean = _least_squares_rows(X, y, sw, train,
-                                                         params["fit_intercept"])
+        X_tr, y_tr, x_mean, y_mean = (
+            least_squares if least_squares is not None
+            else _least_squares_rows(X, y, sw, train, params["fit_intercept"]))
         fit_kw, params = {}, {**params, "fit_intercept": False}
         intercept = lambda coef: y_mean[0] - coef @ x_mean if coef.ndim == 1 else (
             y_mean - coef @ x_mean)

@@ -41,7 +41,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import (
     ElasticNetCV, Lasso, LassoCV, LogisticRegression, LogisticRegressionCV, Ridge, RidgeCV,
 )
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import l1_min_c
@@ -472,6 +472,45 @@ def test_least_squares_rows_are_c_contiguous_for_the_compiled_engine():
     X, y = rng.normal(size=(50, 4)), rng.normal(size=50)
     Z, T, _, _ = _least_squares_rows(X, y, None, np.arange(50), True)
     assert Z.flags.c_contiguous and T.flags.c_contiguous
+
+
+class _HalfTrain:
+    """Splits whose training rows are not the complement of the held-out rows."""
+
+    def split(self, X, y=None, groups=None):
+        order = np.random.default_rng(0).permutation(len(X))
+        for f in range(3):
+            yield np.sort(order[f::3][: len(X) // 4]), np.sort(order[(f + 1) % 3::3])
+
+
+@pytest.mark.parametrize("cv", [KFold(5, shuffle=True, random_state=0),
+                                ShuffleSplit(3, test_size=0.3, random_state=0), _HalfTrain()],
+                         ids=["kfold", "overlapping", "not-complement"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_folds_share_the_least_squares_pass_and_keep_each_folds_moments(cv, weighted,
+                                                                       fit_intercept):
+    """``fold_least_squares`` (the folds' moments from one pass: all rows less each fold's
+    held-out rows) gives every fold the least-squares rows of its own training rows: the
+    weighted, centred Gram matrix of ``[X, y]`` and the means, computed here directly,
+    on raw columns far from zero (years, dollars)."""
+    from skopt_gd._cv_path import fold_least_squares
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 5)) * [1, 10, 1e3, 1, 0.1] + [0, 2000, 1e5, 0, -3]
+    y = X @ rng.normal(size=5) + 5e4 + rng.normal(size=400)
+    sw = rng.uniform(0.5, 2.0, 400) if weighted else None
+    folds = list(cv.split(X))
+    for (train, _), (Z, T, x_mean, y_mean) in zip(folds, fold_least_squares(
+            X, y, sw, folds, fit_intercept)):
+        s = np.ones(len(train)) if sw is None else sw[train]
+        A = np.column_stack([X[train], y[train]])
+        mean = s @ A / s.sum() if fit_intercept else np.zeros(6)
+        gram = (A - mean).T @ ((A - mean) * s[:, None]) / s.sum()  # weighted, centred
+        R = np.column_stack([Z, T])
+        assert_allclose(R.T @ R / len(R), gram, rtol=1e-9, atol=1e-9 * np.abs(gram).max())
+        if fit_intercept:
+            assert_allclose(np.append(x_mean, y_mean), mean, rtol=1e-12)
 
 
 @pytest.mark.parametrize("est, data", [
