@@ -113,14 +113,16 @@ def trajectory(make, ds, stop_below, budget, stall=True):
     return points, est
 
 
-def epoch_seconds(make, ds, extra=2, floor=0.03, most=64):
+def epoch_seconds(make, ds, extra=2, floor=0.0, most=64, repeats=3):
     """Marginal time of an epoch: ``(T(1 + extra epochs) - T(1 epoch)) / extra``, each
-    ``T`` the best of up to five fits. ``extra`` grows fourfold (to ``most``) until the
-    extra epochs take ``floor`` seconds: a millisecond epoch measured as the difference of
-    two whole fits of 1 and 3 epochs read anything from 0.02 to 7 ms on this machine."""
-    one = best_time(lambda: make(1).fit(ds.X, ds.y), repeats=5)[0]
+    ``T`` the best of up to ``repeats`` fits. With a ``floor`` (seconds), ``extra`` grows
+    fourfold (to ``most``) until the extra epochs take that long: a millisecond epoch
+    measured as the difference of two whole fits of 1 and 3 epochs read anything from
+    0.02 to 7 ms on this machine (``python -m benchmarks.epochs`` uses 30 ms and five
+    repeats; the suite keeps the plain difference, its epochs being long)."""
+    one = best_time(lambda: make(1).fit(ds.X, ds.y), repeats=repeats)[0]
     while True:
-        more = best_time(lambda: make(1 + extra).fit(ds.X, ds.y), repeats=5)[0]
+        more = best_time(lambda: make(1 + extra).fit(ds.X, ds.y), repeats=repeats)[0]
         if more - one >= floor or extra >= most:
             return max(more - one, 0.0) / extra
         extra = min(4 * extra, most)

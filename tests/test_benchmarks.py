@@ -145,7 +145,8 @@ def test_epochs_benchmark_has_a_row_per_optimizer(capsys):
     from benchmarks import epochs
     from skopt_gd.optimizers import OPTIMIZERS
 
-    epochs.main(["--rows", "2000", "--features", "10", "--batch-sizes", "16"])
+    epochs.main(["--rows", "2000", "--features", "10", "--batch-sizes", "16",
+                 "--floor", "0"])
     rows = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines()
             if line.startswith("|    16 |")]
     assert [r[1].strip() for r in rows] == list(OPTIMIZERS)
