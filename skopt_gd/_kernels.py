@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from . import _rng
 from ._jit import kernel, parallel, readable, runs_compiled, switched
 from ._losses import Loss, row
-from ._penalties import ElasticNet, smooth_gradient, strength, sums
+from ._penalties import ElasticNet, add_gradient, smooth_gradient, strength, sums
 from ._precondition import _diag_inverse, _forward, _pullback
 from .schedules import Constant, lr, plateau
 from .optimizers._base import points, update
@@ -519,12 +519,7 @@ def _epoch(X, data, indices, indptr, sparse, Y, sw, order, batch_size, block, ra
             counters[4], counters[5] = 1.0, value
             break
         if pmode != 0:
-            a, b = 0.0, 0.0  # ``sums(thp, nc)``, in the loop that adds the L2 gradient
-            for j in range(nc):
-                w = thp[j]
-                a += abs(w)
-                b += w * w
-                grad[j] += smooth_gradient(w, l2)
+            a, b = add_gradient(thp, grad, nc, l2)
             if l1 != 0.0 or l2 != 0.0:
                 value += total * strength(a, b, l1, l2)
             _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept)

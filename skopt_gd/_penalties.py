@@ -16,13 +16,17 @@ L1_RATIOS = {None: 0.0, "l2": 0.0, "l1": 1.0}
 
 # ---- the formulas, once: the compiled engine inlines these; the methods below run them
 @kernel
+def sum_terms(a, b, w):
+    """``sums`` with coordinate ``w`` added: ``(a + |w|, b + w^2)``."""
+    return a + abs(w), b + w * w
+
+
+@kernel
 def sums(theta, n):
     """``(sum |w|, sum w^2)`` over the first ``n`` entries of a flat parameter array."""
     a, b = 0.0, 0.0
     for j in range(n):
-        w = theta[j]
-        a += abs(w)
-        b += w * w
+        a, b = sum_terms(a, b, theta[j])
     return a, b
 
 
@@ -38,6 +42,18 @@ def smooth_gradient(w, l2):
     return l2 * w
 
 
+@kernel
+def add_gradient(theta, grad, n, l2):
+    """``grad[:n] +=`` the smooth part's gradient at ``theta``; returns ``sums(theta, n)``,
+    taken in the same loop (the preconditioned update needs both at theta')."""
+    a, b = 0.0, 0.0
+    for j in range(n):
+        w = theta[j]
+        a, b = sum_terms(a, b, w)
+        grad[j] += smooth_gradient(w, l2)
+    return a, b
+
+
 @driver
 def _value(theta, n, l1, l2):
     a, b = sums(theta, n)
@@ -46,8 +62,7 @@ def _value(theta, n, l1, l2):
 
 @driver
 def _add_gradient(theta, grad, n, l2):
-    for j in range(n):
-        grad[j] += smooth_gradient(theta[j], l2)
+    add_gradient(theta, grad, n, l2)
 
 
 @driver

@@ -81,25 +81,15 @@ def _rows_sum(A, x, out, d, k):
 def _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
     """``out = theta'`` of ``phi`` (``_precondition.Preconditioner.forward``): ``w' = M v``
     (``Mf = (M, M^T)`` full, ``pmode == 2``: the rows of ``M^T``; ``md`` diagonal),
-    ``b' = c - shift . w'``."""
+    ``b' = c - shift . w'``. The loops run over the coefficients inside the outputs: with
+    one output each is one flat loop (an inner loop of trip count one over the outputs
+    cost more than its multiply and kept the loop from vectorising)."""
     nc = d * k
-    if pmode == 1 and k == 1:  # one flat loop (a trip count of one in the inner loop
-        # costs more than its multiply), the intercept's sum in the same order
-        centred = fit_intercept and shift.shape[0] > 0
-        acc = phi[d] if fit_intercept else 0.0
-        for j in range(d):
-            v = md[j] * phi[j]
-            out[j] = v
-            if centred:
-                acc -= shift[j] * v
-        if fit_intercept:
-            out[d] = acc
-        return
     if pmode == 2:
         _rows_sum(Mf[1], phi, out, d, k)
     else:
-        for j in range(d):
-            for c in range(k):
+        for c in range(k):
+            for j in range(d):
                 out[j * k + c] = md[j] * phi[j * k + c]
     if fit_intercept:
         for c in range(k):
@@ -112,29 +102,18 @@ def _forward(pmode, Mf, md, shift, phi, out, d, k, fit_intercept):
 @kernel
 def _pullback(pmode, Mf, md, shift, grad, tmp, d, k, fit_intercept):
     """``grad`` (in theta') becomes the gradient in phi: ``M^T (g_w - shift g_b)``
-    (``Preconditioner.pullback``); the intercept entries stay."""
+    (``Preconditioner.pullback``); the intercept entries stay. A diagonal ``M`` acts
+    element-wise, in place; the loops are ordered as ``_forward``'s."""
     nc = d * k
-    if pmode == 1 and k == 1:  # element-wise: in place, one flat loop
-        centred = fit_intercept and shift.shape[0] > 0
-        gb = grad[d] if centred else 0.0
+    centred = fit_intercept and shift.shape[0] > 0
+    dest = grad if pmode == 1 else tmp
+    for c in range(k):
+        gb = grad[nc + c] if centred else 0.0
         for j in range(d):
-            g = grad[j]
-            if centred:
-                g -= shift[j] * gb
-            grad[j] = md[j] * g
-        return
-    for j in range(d):
-        for c in range(k):
-            g = grad[j * k + c]
-            if fit_intercept and shift.shape[0]:
-                g -= shift[j] * grad[nc + c]
-            tmp[j * k + c] = g
+            g = grad[j * k + c] - shift[j] * gb if centred else grad[j * k + c]
+            dest[j * k + c] = md[j] * g if pmode == 1 else g
     if pmode == 2:
         _rows_sum(Mf[0], tmp, grad, d, k)  # M^T t as a sum of the rows of M
-    else:
-        for j in range(d):
-            for c in range(k):
-                grad[j * k + c] = md[j] * tmp[j * k + c]
 
 
 @kernel

@@ -69,7 +69,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._jit import Compiled, driver, hook, kernel, runs_compiled, shrink, switched
 from .._params import ParamObject, validate_params_once
-from .._penalties import smooth_gradient
+from .._penalties import smooth_gradient, sum_terms
 
 _unit = Interval(Real, 0, 1, closed="left")
 _positive = Interval(Real, 0, None, closed="neither")
@@ -132,7 +132,7 @@ def _move(h, c, bufs, grad, src, theta, eta, l1, l2, l1w, k, lo, hi, prox):
         theta[j] = w
         grad[j] = 0.0
         prox[j] = px
-        a, b = a + abs(w), b + w * w
+        a, b = sum_terms(a, b, w)
     return a, b
 
 
