@@ -190,7 +190,7 @@ def fit(est, X, y, sample_weight, optimizer, schedule, *, partial, classes, spac
         attrs = attributes(theta, state, n_epochs)
         return {**attrs, **_on_device(attrs["coef_"], attrs["intercept_"], xp, device)}
 
-    n_epochs, theta = est._train(problem, optimizer, schedule, state, partial=partial,
+    n_epochs, theta, _ = est._train(problem, optimizer, schedule, state, partial=partial,
                                  reference=reference, rng=check_random_state(est.random_state),
                                  expose=expose)
     est._assign(theta, state, n_epochs, info, None, d, continuing)

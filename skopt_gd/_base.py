@@ -35,6 +35,13 @@ from .schedules import SCHEDULES, Schedule
 #: ``partial_fit``'s one pass over a chunk must make more than one update.
 AUTO_BATCH = 128
 
+#: At most this many stages of ``BaseSGD._refine`` after the first.
+REFINEMENTS = 3
+
+#: ``tol`` of ``_refine``'s stages before its last (and of the first, which they follow):
+#: a stage is only the way to the next point to whiten at, so it stops this early.
+STAGE_TOL = 1e-4
+
 
 def auto_schedule(optimizer, full_batch):
     """The schedule ``learning_rate="auto"`` stands for: the optimizer's
@@ -221,24 +228,33 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
                                                 pre=pre)
                     expose = bind(self._fitted_attributes, info=info, names=names,
                                   n_features=X.shape[1], continuing=continuing)
-                    n_epochs, phi = self._train(
+                    refines = self._refines(optimizer, partial, score, X_tr)
+                    reference = self._reference_objective(problem, state)
+                    n_epochs, phi, outcome = self._train(
                         problem, optimizer, schedule, state, partial=partial,
-                        reference=self._reference_objective(problem, state), rng=rng,
+                        reference=reference, rng=rng,
                         score=None if score is None else _in_user_units(score, pre),
-                        expose=expose)
-                    self._assign(pre.to_original(phi), state, n_epochs, info, names,
-                                 X.shape[1], continuing)
+                        expose=expose, tol=self._stage_tol() if refines else "tol")
+                    if outcome == "converged" and refines:
+                        n_epochs, phi, state = self._refine(
+                            problem, optimizer, schedule, state, phi, n_epochs, Y_tr,
+                            reference=reference, rng=rng, expose=expose)
+                    self._assign(state.precond.to_original(phi), state, n_epochs, info,
+                                 names, X.shape[1], continuing)
             if task is not None:
                 task.end(self)
         return self
 
     def _train(self, problem, optimizer, schedule, state, *, partial, reference, rng=None,
-               score=None, expose=None):
-        """Bind the schedule to this data, run the epochs, return ``(n_epochs, theta)``.
+               score=None, expose=None, max_epochs=None, epoch_offset=0, tol="tol"):
+        """Bind the schedule to this data, run the epochs, return ``(n_epochs, theta,
+        outcome)`` (``outcome``: how the epochs ended, ``_loop.Plan.outcome``).
 
         Shared by the in-memory, Dask and Array API paths; ``state`` is updated in place.
         ``expose(theta, state, n_epochs)`` gives the fitted attributes at an epoch, for
         the callbacks' ``fitted_estimator`` (``None``: callbacks get none).
+        ``max_epochs`` (default ``max_iter``) and ``epoch_offset`` (epochs already run by
+        this fit) serve ``_refine``'s later stages.
         """
         batch = self._batch_size(problem.n_samples, problem.X, partial)
         if schedule is None:  # learning_rate="auto"
@@ -250,17 +266,104 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
             "eta0": state.eta0,
         })
         plan = _loop.Plan(optimizer, schedule, batch, self.shuffle, int(self.average),
-                          self.tol, getattr(schedule, "patience", None) or self.n_iter_no_change,
-                          self.verbose, rng, score)
+                          self.tol if tol == "tol" else tol, getattr(schedule, "patience", None) or self.n_iter_no_change,
+                          self.verbose, rng, score, epoch_offset=epoch_offset)
         if hasattr(self, "_callback_task"):  # per-epoch tasks only for an estimator with callbacks
             plan.on_epoch_begin, plan.on_epoch = self._callback_task.epoch_hooks(
                 self, plan, problem.penalty, expose)
         final = _loop.DIVERGENCE_FACTOR if partial else _loop.FINAL_FACTOR
-        n_epochs, theta = _loop.train(problem, plan, state, 1 if partial else self.max_iter,
-                                      reference, final_factor=final)
+        if max_epochs is None:
+            max_epochs = 1 if partial else self.max_iter
+        n_epochs, theta = _loop.train(problem, plan, state, max_epochs, reference,
+                                      final_factor=final)
         if not np.all(np.isfinite(theta)):
             _loop._diverged(n_epochs, float("nan"), plan)
-        return n_epochs, theta
+        return n_epochs, theta, plan.outcome
+
+    def _refines(self, optimizer, partial, score, X):
+        """Whether a converged ``fit`` goes on with ``_refine``: a loss whose curvature
+        varies (log loss), the package's own parametrization and rate
+        (``preconditioning``, ``eta0`` and ``learning_rate`` all ``"auto"``), full
+        batches of dense rows, a stopping rule on the objective and no averaging."""
+        loss = self._make_loss(1)
+        return (hasattr(loss, "local_curvature") and not partial and score is None
+                and getattr(optimizer, "refine_on_plateau", False)
+                and self.preconditioning == "auto" and self.eta0 == "auto"
+                and self.learning_rate == "auto" and self.tol is not None
+                and not self.average and not sp.issparse(X)
+                and self._batch_size(X.shape[0], X) >= X.shape[0])
+
+    def _stage_tol(self):
+        return max(self.tol, STAGE_TOL)
+
+    def _refine(self, problem, optimizer, schedule, state, phi, n_epochs, Y, *, reference,
+                rng, expose):
+        """Continue a converged fit in a parametrization whitened at its own point.
+
+        ``preconditioning="auto"`` whitens the loss's curvature bound ``kappa`` (1/4 for
+        log loss, exact at the zero model). Near a fitted classifier the curvature of
+        row ``i`` is ``c_i = p_i (1 - p_i)``, far below the bound on well-separated
+        rows, so the optimizer's steps there are too short in those directions and
+        its progress falls under ``tol`` while the objective is still well above its
+        minimum. Each stage here learns the preconditioner again from the weights
+        ``s_i c_i`` (whose moments are the Hessian at the fitted point), restarts the
+        optimizer (and its ``eta0="auto"``) there, and runs the epochs left with the
+        same stopping rule: a Newton-like step per stage, at most ``REFINEMENTS``
+        stages, ending when a stage improves the objective by less than ``tol`` (of the
+        zero model's objective) or makes it worse, whose result is then dropped.
+        Returns ``(n_epochs, phi, state)`` of the last stage kept.
+        """
+        X, sw, loss, d = problem.X, problem.sample_weight, problem.loss, problem.X.shape[1]
+        k = state.theta.shape[1]
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, d)
+        current = problem.objective(state.precond.forward(phi))
+        loose = True  # the kept stage stopped on the stage tolerance, not on tol
+        for r in range(REFINEMENTS):
+            left = self.max_iter - n_epochs
+            theta = state.precond.to_original(phi)
+            raw = np.asarray(X @ theta[:d]) + (theta[d] if self.fit_intercept else 0.0)
+            local = np.asarray(sw, dtype=np.float64) * loss.local_curvature(raw)
+            if left < 1 or not local.sum() > 0:
+                break
+            kappa = float(local.sum() / np.sum(sw))
+            pre = _precondition.fit(X, Y, local, fit_intercept=self.fit_intercept,
+                                    kappa=kappa, degree=loss.degree, l1=penalty.l1,
+                                    l2=penalty.l2, batch_size=X.shape[0])
+            pre.weight_mean = state.precond.weight_mean  # of the objective's weights
+            stage = self._problem(X, Y, sw, k, pre)
+            start = pre.from_original(theta)
+            L = _precondition.lipschitz(X, local, pre, curvature=kappa, l2=penalty.l2,
+                                        batch_size=X.shape[0], n_samples=X.shape[0])
+            eta0 = (float(optimizer.auto_eta0(L)) if hasattr(optimizer, "auto_eta0")
+                    else Optimizer.auto_rate)
+            new = _loop.State(start, optimizer.init_state(start), eta_base=eta0, eta0=eta0,
+                              precond=pre, t=state.t, loss_curve=list(state.loss_curve))
+            final = r == REFINEMENTS - 1
+            try:
+                epochs, phi_new, outcome = self._train(
+                    stage, optimizer, schedule, new, partial=False, reference=reference,
+                    rng=rng, expose=expose, max_epochs=left, epoch_offset=n_epochs,
+                    tol=self.tol if final else self._stage_tol())
+                value = stage.objective(pre.forward(phi_new))
+            except ValueError:  # diverged in the new geometry
+                value = np.nan
+            if not value <= current:  # worse than where it started: the stage before is
+                # kept, and the epochs run are counted (n_iter_, t_, loss_curve_)
+                n_epochs += len(new.loss_curve) - len(state.loss_curve)
+                state.loss_curve, state.t = new.loss_curve, new.t
+                break
+            n_epochs, phi, state, problem = n_epochs + epochs, phi_new, new, stage
+            gained, current, loose = current - value, value, not final
+            if outcome != "converged" or gained < self.tol * reference:
+                loose = False  # flat (or stopped on request, or out of epochs): done
+                break
+        left = self.max_iter - n_epochs
+        if loose and left > 0:  # the kept stage's own geometry, on to ``tol``
+            epochs, phi, _ = self._train(problem, optimizer, schedule, state, partial=False,
+                                         reference=reference, rng=rng, expose=expose,
+                                         max_epochs=left, epoch_offset=n_epochs)
+            n_epochs += epochs
+        return n_epochs, phi, state
 
     def _batch_size(self, n, X=None, partial=False):
         """Rows per update for ``n`` rows of ``X`` (``batch_size="auto"``: all of them in a
@@ -297,11 +400,7 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
 
     def _reference_objective(self, problem, state):
         """Objective at theta = 0 (and at the starting point when warm): the blow-up scale."""
-        s, Y, k = problem.sample_weight, problem.Y, state.theta.shape[1]
-        step = max(1, (1 << 16) // k)  # in row blocks: no n-sized temporaries
-        zero = sum(float(problem.loss.value(np.zeros((len(Y[lo:lo + step]), k)),
-                                            Y[lo:lo + step]) @ s[lo:lo + step])
-                   for lo in range(0, len(Y), step)) / s.sum()
+        zero = _zero_objective(problem, state.theta.shape[1])
         if state.loss_curve:  # partial_fit continuing: the last epoch's objective
             return max(zero, state.loss_curve[-1])
         if np.any(state.theta):  # warm start: a poor starting fit is not a divergence
@@ -400,6 +499,15 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _zero_objective(problem, k):
+    """The objective of the zero model (all ``k`` outputs' scores 0) in ``problem``'s units."""
+    s, Y = problem.sample_weight, problem.Y
+    step = max(1, (1 << 16) // k)  # in row blocks: no n-sized temporaries
+    return sum(float(problem.loss.value(np.zeros((len(Y[lo:lo + step]), k)),
+                                        Y[lo:lo + step]) @ s[lo:lo + step])
+               for lo in range(0, len(Y), step)) / s.sum()
 
 
 def _in_user_units(score, pre):

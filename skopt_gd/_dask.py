@@ -288,7 +288,7 @@ def fit(est, X, y, sample_weight):
     info = classes if est._is_classifier else y.ndim
     expose = partial(est._fitted_attributes, info=info, names=None, n_features=d,
                      continuing=False)  # the callbacks' model at each epoch
-    n_epochs, theta = est._train(problem, optimizer, schedule, state, partial=False,
+    n_epochs, theta, _ = est._train(problem, optimizer, schedule, state, partial=False,
                                  reference=zero / total,  # full batch: one update an epoch
                                  expose=expose)
     est._assign(theta, state, n_epochs, info, None, d, False)

@@ -151,6 +151,12 @@ class Plan:
     # (scikit-learn callbacks); the epochs then run one compiled call each
     on_epoch: object = None
     on_epoch_begin: object = None  # callable(epoch, state) before each epoch, with on_epoch
+    # how ``train`` ended: "converged" (the stopping rule), "requested" (a callback) or
+    # "max_iter"; set by ``train``
+    outcome: str = None
+    # epochs this fit ran before this call of ``train`` (a re-learnt preconditioner's
+    # stage, ``BaseSGD._refine``): callbacks, verbose lines and errors count from there
+    epoch_offset: int = 0
 
 
 @dataclass
@@ -249,7 +255,7 @@ def _average(st):
 
 def _diverged(epoch, value, plan):
     raise ValueError(
-        f"Training diverged at epoch {epoch}: the objective reached {value:.3g}. "
+        f"Training diverged at epoch {epoch + plan.epoch_offset}: the objective reached {value:.3g}. "
         "Use a smaller eta0 or a decaying learning_rate, or scale the features "
         "(e.g. sklearn.preprocessing.StandardScaler)."
     )
@@ -335,7 +341,7 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
     whole = (compiled is not None and not higher and not plan.verbose
              and plan.on_epoch is None and plan.on_epoch_begin is None
              and runs_compiled(plan.schedule))
-    result = None
+    result, plan.outcome = None, None
     if whole:
         curve = np.zeros(max_epochs)
         run = _run_array(plan, problem, max_epochs, limit, 1.0)
@@ -351,6 +357,8 @@ def train(problem, plan, st, max_epochs, reference_objective, final_factor=FINAL
             compiled = None
         epoch, best_theta, converged = _epochs(problem, plan, st, max_epochs, stopper, limit,
                                                compiled)
+    if plan.outcome != "requested":
+        plan.outcome = "converged" if converged else "max_iter"
     if best_theta is None:
         best_theta = st.coefficients(problem.penalty)
     limit = final_factor * max(reference_objective, floor)
@@ -372,7 +380,7 @@ def _epochs(problem, plan, st, max_epochs, stopper, limit, compiled):
     curve = np.zeros(1)
     for epoch in range(1, max_epochs + 1):
         if plan.on_epoch_begin is not None:
-            plan.on_epoch_begin(epoch, st)
+            plan.on_epoch_begin(epoch + plan.epoch_offset, st)
         start = time.perf_counter()
         result = None
         if compiled is not None:
@@ -397,8 +405,9 @@ def _epochs(problem, plan, st, max_epochs, stopper, limit, compiled):
             best_theta = st.coefficients(problem.penalty)
         _report(plan, epoch, obj, st, time.perf_counter() - start)
         if plan.on_epoch is not None and plan.on_epoch(
-                epoch, obj * st.precond.objective_scale, st):
+                epoch + plan.epoch_offset, obj * st.precond.objective_scale, st):
             converged = True  # stopped on request: not a convergence failure
+            plan.outcome = "requested"
             break
         if stopper.plateau:
             new_rate = plan.schedule.on_plateau(st.eta_base)
@@ -437,5 +446,5 @@ def _report(plan, epoch, obj, st, seconds):
         rate = plan.schedule.rate(max(st.t, 1), st.eta_base)
         extra = f", validation score {st.validation_scores[-1]:.6g}" if plan.score else ""
         obj *= st.precond.objective_scale  # in the user's units
-        print(f"-- Epoch {epoch}: objective {obj:.6g}, learning rate {rate:.4g}, "
+        print(f"-- Epoch {epoch + plan.epoch_offset}: objective {obj:.6g}, learning rate {rate:.4g}, "
               f"updates {st.t}{extra}, time {seconds:.3f} s", flush=True)

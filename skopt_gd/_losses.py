@@ -130,6 +130,13 @@ class BinaryLogLoss(Loss):
         p = expit(raw[:, 0])
         return np.column_stack([1.0 - p, p])
 
+    @staticmethod
+    def local_curvature(raw):
+        """Second derivative of each row's loss at ``raw``: ``p (1 - p)`` (at most
+        ``curvature``; ``BaseSGD._refine`` whitens with it)."""
+        p = expit(raw[:, 0])
+        return p * (1.0 - p)
+
 
 class MultinomialLogLoss(Loss):
     """Softmax cross-entropy ``logsumexp(z) - z_y``, gradient ``softmax(z) - e_y``;
@@ -155,6 +162,13 @@ class MultinomialLogLoss(Loss):
     @staticmethod
     def proba(raw):
         return softmax(raw, axis=1)
+
+    @staticmethod
+    def local_curvature(raw):
+        """Each row's curvature for one whitening shared by the classes: the largest
+        diagonal entry ``p_c (1 - p_c)`` of its Hessian ``diag(p) - p p^T``."""
+        p = softmax(raw, axis=1)
+        return np.max(p * (1.0 - p), axis=1)
 
 
 def log_proba_binary(raw):

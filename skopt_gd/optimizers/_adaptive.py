@@ -29,6 +29,8 @@ class Adagrad(Optimizer):
     array([1.])
     """
 
+    refine_on_plateau = False  # see Optimizer.refine_on_plateau
+
     auto_rate = 0.5
     _parameter_constraints = {"eps": [_nonneg], "initial_accumulator_value": [_nonneg]}
     buffers = ("sum",)

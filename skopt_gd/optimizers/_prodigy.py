@@ -74,6 +74,8 @@ class Prodigy(Optimizer):
     True
     """
 
+    refine_on_plateau = False  # see Optimizer.refine_on_plateau
+
     #: the reference's lr: Prodigy estimates the rate, eta0 only scales it (real-data
     #: panel, --quick, estimator defaults: 3/8 sets at 1.0, failing by objective gaps of
     #: 1.2e-3 to 1.7e-2; 4/8 at 0.3, failing by up to 7.7e-2; full batch 5/8 at 1.0)

@@ -46,6 +46,8 @@ class Rprop(Optimizer):
     [0.1, 0.12, 0.0, -0.06]
     """
 
+    refine_on_plateau = False  # see Optimizer.refine_on_plateau
+
     auto_rate = 0.01
     l1_prox = False
     _parameter_constraints = {
