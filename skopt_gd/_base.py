@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 
-from . import _array_api, _callbacks, _dask, _loop, _precondition, _rng
+from . import _array_api, _callbacks, _dask, _loop, _precondition, _rng, _threads
 from ._params import cached_param_names, validate_params_once
 from ._penalties import L1_RATIOS, make_penalty
 from ._validation import (
@@ -195,13 +195,19 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         penalty = problem.penalty if problem.penalty is not None else make_penalty(
             self.penalty, self.alpha, self.l1_ratio, X.shape[1])
         L = _precondition.lipschitz(X, sw, pre, curvature=loss.curvature, l2=penalty.l2,
-                                    batch_size=self._batch_size(n, X, partial), n_samples=n)
+                                    batch_size=self._batch_size(n, X, partial), n_samples=n,
+                                    moments=self._row_moments(X, sw, pre))
         return float(optimizer.auto_eta0(L))
+
+    def _row_moments(self, X, sw, pre):
+        """``_precondition.row_moments`` for ``lipschitz``, where known (``None``: it
+        computes them; the ``...CV`` path shares them between its fits)."""
+        return None
 
     # ---- fit ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight, *, partial, classes=None):
-        """One ``fit`` / ``partial_fit`` call, one callback task (``_callbacks``); inline,
-        so that warnings of the loop point at the user's call."""
+        """One ``fit`` / ``partial_fit`` call, one callback task (``_callbacks``). (The
+        loop's warnings point at the first caller outside the package: ``_validation.warn``.)"""
         with _callbacks.fit_task(self, X, y, sample_weight, partial=partial) as task:
             if not partial and _dask.is_dask_array(X):  # issue 6: data-parallel fit
                 _dask.fit(self, X, y, sample_weight)
@@ -209,41 +215,48 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
                 _array_api.fit(self, X, y, sample_weight, *self._resolve_components(),
                                partial=partial, classes=classes, space=space)
             else:
-                optimizer, schedule = self._resolve_components()
-                first = not (partial and hasattr(self, "_state"))
-                X, y, Y, sw, info, names = self._prepare(X, y, sample_weight, reset=first,
-                                                         partial=partial, classes=classes)
-                continuing = partial and not first
-                if task is not None:
-                    task.set_data(X, y, sample_weight)
-                with _rng.stream(self.random_state) as rng:
-                    X_tr, Y_tr, sw_tr, score = X, Y, sw, None
-                    if self.early_stopping:
-                        X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
-                    n_outputs = self._n_outputs(Y, info)
-                    pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs, partial=partial)
-                           if first else self._state.precond)
-                    problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs, pre)
-                    state = self._initial_state(optimizer, problem, n_outputs, first, partial,
-                                                pre=pre)
-                    expose = bind(self._fitted_attributes, info=info, names=names,
-                                  n_features=X.shape[1], continuing=continuing)
-                    refines = self._refines(optimizer, partial, score, X_tr)
-                    reference = self._reference_objective(problem, state)
-                    n_epochs, phi, outcome = self._train(
-                        problem, optimizer, schedule, state, partial=partial,
-                        reference=reference, rng=rng,
-                        score=None if score is None else _in_user_units(score, pre),
-                        expose=expose, tol=self._stage_tol() if refines else "tol")
-                    if outcome == "converged" and refines:
-                        n_epochs, phi, state = self._refine(
-                            problem, optimizer, schedule, state, phi, n_epochs, Y_tr,
-                            reference=reference, rng=rng, expose=expose)
-                    self._assign(state.precond.to_original(phi), state, n_epochs, info,
-                                 names, X.shape[1], continuing)
+                with _threads.one_blas_thread():
+                    self._fit_host(X, y, sample_weight, partial=partial, classes=classes,
+                                   task=task)
             if task is not None:
                 task.end(self)
         return self
+
+    def _fit_host(self, X, y, sample_weight, *, partial, classes, task):
+        """``_fit`` of NumPy / SciPy data, with the BLAS libraries on one thread (the
+        compiled passes own the cores: ``_threads``)."""
+        optimizer, schedule = self._resolve_components()
+        first = not (partial and hasattr(self, "_state"))
+        X, y, Y, sw, info, names = self._prepare(X, y, sample_weight, reset=first,
+                                                 partial=partial, classes=classes)
+        continuing = partial and not first
+        if task is not None:
+            task.set_data(X, y, sample_weight)
+        with _rng.stream(self.random_state) as rng:
+            X_tr, Y_tr, sw_tr, score = X, Y, sw, None
+            if self.early_stopping:
+                X_tr, Y_tr, sw_tr, score = self._split_validation(X, y, Y, sw, rng)
+            n_outputs = self._n_outputs(Y, info)
+            pre = (self._preconditioner(X_tr, Y_tr, sw_tr, n_outputs, partial=partial)
+                   if first else self._state.precond)
+            problem = self._problem(X_tr, Y_tr, sw_tr, n_outputs, pre)
+            state = self._initial_state(optimizer, problem, n_outputs, first, partial,
+                                        pre=pre)
+            expose = bind(self._fitted_attributes, info=info, names=names,
+                          n_features=X.shape[1], continuing=continuing)
+            refines = self._refines(optimizer, partial, score, X_tr)
+            reference = self._reference_objective(problem, state)
+            n_epochs, phi, outcome = self._train(
+                problem, optimizer, schedule, state, partial=partial,
+                reference=reference, rng=rng,
+                score=None if score is None else _in_user_units(score, pre),
+                expose=expose, tol=self._stage_tol() if refines else "tol")
+            if outcome == "converged" and refines:
+                n_epochs, phi, state = self._refine(
+                    problem, optimizer, schedule, state, phi, n_epochs, Y_tr,
+                    reference=reference, rng=rng, expose=expose)
+            self._assign(state.precond.to_original(phi), state, n_epochs, info,
+                         names, X.shape[1], continuing)
 
     def _train(self, problem, optimizer, schedule, state, *, partial, reference, rng=None,
                score=None, expose=None, max_epochs=None, epoch_offset=0, tol="tol"):

@@ -38,7 +38,7 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 
-from . import _callbacks
+from . import _callbacks, _threads
 from ._classifier import SGDLogisticClassifier
 from ._cv_path import _fold_average, _least_squares_path, _path, fold_least_squares
 from ._penalties import L1_RATIOS
@@ -233,6 +233,11 @@ class _PathCV:
         under the refit) as under ``GridSearchCV``. The ``fitted_estimator`` of an
         ``"alpha"`` task is this estimator with that fold's model at that ``alpha``.
         """
+        with _threads.one_blas_thread():  # the compiled passes own the cores (_threads)
+            return self._fit_cv(X, y, sample_weight)
+
+    def _fit_cv(self, X, y, sample_weight):
+        """``fit``'s work: the grid, the paths, the choice and the refit."""
         self._validate_params()
         ratios = self._l1_ratios()
         X_in = X

@@ -26,7 +26,8 @@ class _FoldPath:
       whitening: passes over X) are computed once; the map itself once per L2
       strength (it scales by ``kappa Var(x_j) + l2``), so once for all alphas of an
       L1 penalty;
-    * ``eta0="auto"`` is resolved once per preconditioner and L2 strength;
+    * ``eta0="auto"`` is resolved once per preconditioner and L2 strength, from the
+      rows' Gram matrix about the column means, computed once (``_row_moments``);
     * the reference objective (``tol``'s unit and the divergence limit) is the zero
       model's: along a decreasing path a warm start is never worse than it --
       ``J_a(w) <= J_a'(w) <= J_a'(0) = J_a(0)`` for ``a < a'`` and ``w`` the previous
@@ -74,6 +75,14 @@ class _FoldPath:
         key = (pre, problem.X, self._strengths(problem.X.shape[1])[1], str(self.eta0))
         return self._shared("eta0", key, lambda: super(_FoldPath, self)._resolve_eta0(
             optimizer, problem, pre, n_outputs))
+
+    def _row_moments(self, X, sw, pre):
+        """The rows' Gram matrix of ``eta0="auto"`` depends on the map only through its
+        centring, the same for all alphas."""
+        if not isinstance(X, np.ndarray) or X.shape[1] > _precondition.FULL_MAX_FEATURES:
+            return None
+        return self._shared("moments", (X, sw, pre.shift, pre.fit_intercept),
+                            lambda: _precondition.row_moments(X, sw, pre))
 
     def _reference_objective(self, problem, state):
         """The blow-up scale of ``w = 0``, not of the warm start from the previous alpha."""

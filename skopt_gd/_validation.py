@@ -3,6 +3,8 @@
 A scikit-learn upgrade that moves one of them has exactly one place to fix.
 """
 
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -42,9 +44,17 @@ except ImportError:  # older scikit-learn: the same moves for numpy, torch, CuPy
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
-def warn(message, category, stacklevel=6):
-    """Warn pointing at the user's call; the default suits user, fit, _fit, _train, train."""
-    warnings.warn(message, category, stacklevel=stacklevel)
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message, category):
+    """Warn pointing at the first caller outside this package (the user's ``fit``, or the
+    meta-estimator's line that called it), however deep in the package the warning is
+    raised (a refinement stage, a ``...CV`` path)."""
+    frame, level = sys._getframe(1), 2  # stacklevel 2: warn's caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def check_fit_data(X, y, *, multi_output, y_numeric):
