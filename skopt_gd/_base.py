@@ -329,23 +329,28 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         X, sw, loss, d = problem.X, problem.sample_weight, problem.loss, problem.X.shape[1]
         k = state.theta.shape[1]
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio, d)
+        # the curvature weights on evenly strided rows, as many as the statistics of a
+        # preconditioner read (_precondition.STATS_ROWS; all rows of smaller data): no
+        # n-sized arrays of predictions and weights (issue 11's memory bound)
+        rows = slice(None, None, max(1, X.shape[0] // _precondition.STATS_ROWS))
+        Xs, Ys, sws = X[rows], Y[rows], np.asarray(sw[rows], dtype=np.float64)
         current = problem.objective(state.precond.forward(phi))
         loose = True  # the kept stage stopped on the stage tolerance, not on tol
         for r in range(REFINEMENTS):
             left = self.max_iter - n_epochs
             theta = state.precond.to_original(phi)
-            raw = np.asarray(X @ theta[:d]) + (theta[d] if self.fit_intercept else 0.0)
-            local = np.asarray(sw, dtype=np.float64) * loss.local_curvature(raw)
+            raw = np.asarray(Xs @ theta[:d]) + (theta[d] if self.fit_intercept else 0.0)
+            local = sws * loss.local_curvature(raw)
             if left < 1 or not local.sum() > 0:
                 break
-            kappa = float(local.sum() / np.sum(sw))
-            pre = _precondition.fit(X, Y, local, fit_intercept=self.fit_intercept,
+            kappa = float(local.sum() / sws.sum())
+            pre = _precondition.fit(Xs, Ys, local, fit_intercept=self.fit_intercept,
                                     kappa=kappa, degree=loss.degree, l1=penalty.l1,
                                     l2=penalty.l2, batch_size=X.shape[0])
             pre.weight_mean = state.precond.weight_mean  # of the objective's weights
             stage = self._problem(X, Y, sw, k, pre)
             start = pre.from_original(theta)
-            L = _precondition.lipschitz(X, local, pre, curvature=kappa, l2=penalty.l2,
+            L = _precondition.lipschitz(Xs, local, pre, curvature=kappa, l2=penalty.l2,
                                         batch_size=X.shape[0], n_samples=X.shape[0])
             eta0 = (float(optimizer.auto_eta0(L)) if hasattr(optimizer, "auto_eta0")
                     else Optimizer.auto_rate)

@@ -312,6 +312,56 @@ def test_preconditioner_and_auto_eta0_temporaries_stay_under_a_tenth_of_X():
     assert peak < 0.1 * X.nbytes, f"{peak / 2**20:.1f} MiB for X of {X.nbytes / 2**20:.0f} MiB"
 
 
+def test_weighted_means_and_target_scale_make_no_n_sized_temporaries():
+    """The column means and the target's location and scale are summed in row blocks:
+    no copy of the weights -- a zero-stride view where the fit has no sample_weight,
+    which numpy's matmul reads slowly -- and no float64 copy of float32 X or Y."""
+    import tracemalloc
+
+    from skopt_gd import _precondition
+
+    rng = np.random.RandomState(0)
+    n = 1_000_000
+    X = rng.standard_normal((n, 3)).astype(np.float32) + 7.0
+    Y = (X @ np.ones(3, dtype=np.float32) + 1e3)[:, None]
+    sw = np.broadcast_to(np.ones(1), (n,))
+    tracemalloc.start()
+    try:
+        mean, _ = _precondition._weighted_moments(X, sw, True, variances=False)
+        loc, scale = _precondition._target(Y, sw, True, 2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * n, f"{peak / 2**20:.2f} MiB: an n-sized float64 array is {8 * n / 2**20:.1f}"
+    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+    np.testing.assert_allclose(mean, X64.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(loc, Y64.mean(axis=0), rtol=1e-12)
+    assert scale == pytest.approx(float(Y64.std()), rel=1e-10)
+
+
+def test_a_refined_log_loss_fit_stays_under_a_tenth_of_X():
+    """A converged default classifier fit, refinement stages included (their curvature
+    weights are taken on strided rows), allocates less than 10 % of X beyond it: the
+    targets (one float per row, 2.5 % of X at 40 columns), the row order and row-block
+    temporaries. (Predictions and curvature weights of all rows would add 5 %.)"""
+    import tracemalloc
+
+    from skopt_gd import SGDLogisticClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((200_000, 40)) * rng.uniform(0.5, 3.0, 40) + 5.0
+    y = ((X - 5.0) @ rng.standard_normal(40) / 4 + rng.logistic(size=len(X)) > 1.0).astype(int)
+    SGDLogisticClassifier(random_state=0).fit(X, y)  # numba's cache loads outside
+    tracemalloc.start()
+    try:
+        est = SGDLogisticClassifier(random_state=0).fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert est.n_iter_ > 0
+    assert peak < 0.1 * X.nbytes, f"{peak / 2**20:.1f} MiB for X of {X.nbytes / 2**20:.0f} MiB"
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("kappa, l2", [(1.0, 0.0), (0.25, 1e-2), (1.0, 3.0)])
 @pytest.mark.parametrize("batch_size", [16, 300])
