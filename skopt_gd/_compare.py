@@ -300,10 +300,11 @@ def _warm(spec, model, X, y):
 
 def _fit_fold(spec, X, y, train, test, keep, callback=None):
     """Fit ``spec`` on one fold; report time, predictions, epochs and coefficients."""
-    model = _watch(clone(spec.estimator), callback)
+    model = clone(spec.estimator)
     if spec.kind != "exact":
         model.set_params(**{spec.prefix + "alpha": 1.0 / len(train)})
-    _warm(spec, model, X[train], y[train])
+    _warm(spec, model, X[train], y[train])  # before the callback: no fit it should count
+    model = _watch(model, callback)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = perf_counter()
