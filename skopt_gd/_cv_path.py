@@ -79,8 +79,6 @@ class _FoldPath:
     def _row_moments(self, X, sw, pre):
         """The rows' Gram matrix of ``eta0="auto"`` depends on the map only through its
         centring, the same for all alphas."""
-        if not isinstance(X, np.ndarray) or X.shape[1] > _precondition.FULL_MAX_FEATURES:
-            return None
         return self._shared("moments", (X, sw, pre.shift, pre.fit_intercept),
                             lambda: _precondition.row_moments(X, sw, pre))
 

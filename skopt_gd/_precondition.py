@@ -301,21 +301,23 @@ def _weighted_moments(X, sw, center, variances=True):
             w = np.repeat(np.asarray(sw[lo:lo + step], dtype=np.float64), np.diff(ptr))
             second += np.bincount(X.indices[ptr[0]:ptr[-1]], weights=v * v * w, minlength=d)
         return np.zeros(d), second / total
-    mean = np.zeros(X.shape[1])
-    if center:  # in row blocks: a uniform sw is a zero-stride view, which numpy's matmul
-        # reads in a loop 6x slower than BLAS (15 ms vs 2.5 at 80,000 x 100): each block
-        # gets a real vector, and float32 X a float64 copy of one block, not of X
-        for block in row_blocks(X, STATS_BLOCK_BYTES):
-            mean += np.ascontiguousarray(sw[block], dtype=np.float64) @ np.asarray(
-                X[block], dtype=np.float64)
-        mean /= total
+    mean = _weighted_sum(X, sw) / total if center else np.zeros(X.shape[1])
     if not variances:
         return mean, None
-    var = np.zeros(X.shape[1])
-    for block in row_blocks(X, STATS_BLOCK_BYTES):  # no n x d temporaries
-        B = np.asarray(X[block], dtype=np.float64) - mean
-        var += np.asarray(sw[block], dtype=np.float64) @ (B * B)
-    return mean, var / total
+    return mean, _weighted_sum(X, sw, lambda B: (B - mean) ** 2) / total
+
+
+def _weighted_sum(A, sw, f=None):
+    """``sum_i s_i f(a_i)`` (``f`` the identity if ``None``) over the rows of dense ``A``,
+    in float64 row blocks of ``STATS_BLOCK_BYTES``: no n-sized temporaries, float32 data
+    copied one block at a time, and each block's weights a real vector -- a uniform
+    ``sw`` is a zero-stride view, which numpy's matmul reads in a loop 6x slower than
+    BLAS (15 ms vs 2.5 at 80,000 x 100)."""
+    out = np.zeros(A.shape[1])
+    for block in row_blocks(A, STATS_BLOCK_BYTES):
+        B = np.asarray(A[block], dtype=np.float64)
+        out += np.ascontiguousarray(sw[block], dtype=np.float64) @ (B if f is None else f(B))
+    return out
 
 
 def _strided(X, sw, rows):
@@ -357,15 +359,9 @@ def _target(Y, sw, fit_intercept, degree):
     """Target location ``m`` (per output) and common scale ``s`` of the regression."""
     if degree == 0:
         return np.zeros(Y.shape[1]), 1.0
-    total, step = float(np.sum(sw)), 1 << 16  # in row blocks: no n-sized temporaries
-
-    def weighted_sum(f):
-        return sum(np.ascontiguousarray(sw[lo:lo + step], dtype=np.float64)
-                   @ f(np.asarray(Y[lo:lo + step], dtype=np.float64))
-                   for lo in range(0, len(Y), step))
-
-    loc = weighted_sum(lambda y: y) / total if fit_intercept else np.zeros(Y.shape[1])
-    spread = float(np.sqrt(np.mean(weighted_sum(lambda y: (y - loc) ** 2)) / total))
+    total = float(np.sum(sw))
+    loc = _weighted_sum(Y, sw) / total if fit_intercept else np.zeros(Y.shape[1])
+    spread = float(np.sqrt(np.mean(_weighted_sum(Y, sw, lambda B: (B - loc) ** 2)) / total))
     return loc, (spread if np.isfinite(spread) and spread > 0 else 1.0)
 
 
@@ -454,12 +450,21 @@ def _top_row(rows, pre):
 def row_moments(X, sw, pre):
     """``(rows, weights, G)``: ``lipschitz``'s evenly strided rows of dense X, their
     weights and the weighted Gram matrix ``G`` of ``(x_i - shift, c)`` (``shift`` the
-    map's centring, ``c`` 1 with an intercept, else 0). ``G`` depends on the map only
+    map's centring, ``c`` 1 with an intercept, else 0); ``None`` where ``lipschitz``
+    reads no Gram matrix (sparse or wide X). ``G`` depends on the map only
     through its centring (the column means, the same at every penalty strength), so
     fits of several ``alpha`` on the same rows can share it (the ``...CV`` path does):
     the Gram matrix of the rows in phi is ``A^T G A`` for ``A = diag(M, 1)``."""
+    if not _exact_smoothness(X):
+        return None
     rows, weights = _strided(X, sw, LIPSCHITZ_ROWS)
     return rows, weights, _gram(rows, weights, pre)
+
+
+def _exact_smoothness(X):
+    """Whether ``lipschitz`` takes the top eigenvalue of a (d+1)^2 matrix (dense X of
+    at most ``FULL_MAX_FEATURES`` columns) rather than power iterations on the rows."""
+    return not sp.issparse(X) and X.shape[1] <= FULL_MAX_FEATURES
 
 
 def _gram(rows, weights, pre):
@@ -519,15 +524,14 @@ def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iteratio
     largest eigenvalue of the Hessian bound ``kappa Z^T S Z / sum S + l2 M^T M``
     (power iteration) and ``L_max`` the largest ``kappa ||z_i||^2`` of one row,
     with ``z_i`` the row in phi (and 1 for the intercept), on evenly strided rows.
-    ``moments``: ``row_moments(X, sw, pre)`` where already known (dense X of at most
-    ``FULL_MAX_FEATURES`` columns; computed here if ``None``).
+    ``moments``: ``row_moments(X, sw, pre)`` where already known (computed here where
+    needed if ``None``).
     """
     pen = np.ones(X.shape[1]) if pre.mode is None else (
         np.sum(pre.M**2, axis=0) if pre.mode == "full" else pre.M**2)
-    if not sp.issparse(X) and X.shape[1] <= FULL_MAX_FEATURES:  # few columns: exactly
-        rows, weights, G = (*_strided(X, sw, LIPSCHITZ_ROWS), None) if moments is None \
-            else moments
-        total = weights.sum() if weights.sum() > 0 else 1.0
+    rows, weights, G = moments or (*_strided(X, sw, LIPSCHITZ_ROWS), None)
+    total = weights.sum() if weights.sum() > 0 else 1.0
+    if _exact_smoothness(X):
         n = X.shape[0] if n_samples is None else n_samples
         # the one-row bound L_max: for batches smaller than the data, and for a single
         # row, whose smoothness _batch_smoothness takes to be that bound
@@ -535,8 +539,6 @@ def lipschitz(X, sw, pre, *, curvature, l2, batch_size, n_samples=None, iteratio
                                      min(batch_size, n) < n or n == 1, G)
         return _batch_smoothness(top, curvature * (norms + pre.fit_intercept) + l2 * pen.max(),
                                  n, batch_size)
-    rows, weights = _strided(X, sw, LIPSCHITZ_ROWS)
-    total = weights.sum() if weights.sum() > 0 else 1.0
     Z = _phi_rows(pre, rows)
     u = np.linspace(1.0, 2.0, X.shape[1] + 1)
     top = 0.0
