@@ -265,8 +265,9 @@ def readable(a):
 
 
 def _package_digest():
-    """sha256 of numba's version and every ``.py`` file of the package, by path."""
-    digest = hashlib.sha256(numba.__version__.encode())
+    """sha256 of numba's and numpy's versions and every ``.py`` file of the package, by
+    path (a cache built next to other versions, e.g. in a wheel, is not loaded)."""
+    digest = hashlib.sha256(f"{numba.__version__} {np.__version__}".encode())
     for root, dirs, files in sorted(os.walk(_HERE)):
         dirs.sort()
         for name in sorted(files):

@@ -8,6 +8,12 @@ threaded, and numpy's BLAS epochs with one compiled pass); the whole-fit call an
 per-epoch one (verbose, early stopping, a validation score). Read-only data and explicit
 weights need no kernels of their own (``_jit.readable``). ``skopt-gd warmup`` runs it; the
 first command of the README (``skopt-gd compare``) warms the default paths too.
+
+``warmup(defaults=True)`` runs only the fits of the estimators at their defaults on
+float64 input (dense and CSR; one output, binary and multinomial; every size regime of
+the full-batch epoch). ``pip install .`` runs that subset while it builds the wheel
+(``setup.py``), so the wheel carries those kernels in its ``__pycache__`` folders and
+the first default fit after installing loads them instead of compiling them.
 """
 
 import time
@@ -17,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def _fits():
+def _fits(defaults=False):
     from . import SGDLinearRegressor, SGDLogisticClassifier
 
     rng = np.random.RandomState(0)
@@ -29,6 +35,14 @@ def _fits():
     csr = sp.csr_matrix(np.where(np.abs(X) > 1.0, X, 0.0))
     wide = rng.standard_normal((4096, 20))  # a threaded full-batch epoch (>= 2^16 entries)
     narrow = rng.standard_normal((1 << 16, 16))  # numpy's BLAS epochs (_kernels._blas_epoch)
+    if defaults:
+        for data in (X, csr):
+            for target in (y, labels, three):
+                estimator = SGDLinearRegressor() if target is y else SGDLogisticClassifier()
+                yield estimator, data, target  # run to the end: the refinement too
+        for big in (wide, narrow):
+            yield SGDLinearRegressor(max_iter=2), big, big[:, 0]
+        return
     for data in (X, csr, X.astype(np.float32), csr.astype(np.float32)):
         for batch in (1, 8, None):
             for estimator, target in ((SGDLinearRegressor(), y), (SGDLinearRegressor(), Y),
@@ -42,11 +56,12 @@ def _fits():
         yield SGDLinearRegressor(batch_size=None, max_iter=2), big, big[:, 0]
 
 
-def warmup():
-    """Run every fit of :func:`_fits`; returns the seconds it took."""
+def warmup(defaults=False):
+    """Run every fit of :func:`_fits` (only the defaults' with ``defaults=True``);
+    returns the seconds it took."""
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for estimator, X, y in _fits():
+        for estimator, X, y in _fits(defaults):
             estimator.fit(X, y)
     return time.perf_counter() - start
