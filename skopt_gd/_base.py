@@ -48,8 +48,24 @@ def auto_schedule(optimizer, full_batch):
     ``full_batch_schedule`` at full batch, else ``"adaptive"`` (a mini-batch's noise
     floor falls only with the rate). An optimizer object without the attribute gets
     ``"adaptive"``."""
-    name = getattr(optimizer, "full_batch_schedule", "adaptive") if full_batch else "adaptive"
-    return SCHEDULES[name]()
+    return SCHEDULES[_auto_schedule_name(optimizer, full_batch)]()
+
+
+def _auto_schedule_name(optimizer, full_batch):
+    return getattr(optimizer, "full_batch_schedule", "adaptive") if full_batch else "adaptive"
+
+
+def runs_to_horizon(optimizer, full_batch):
+    """Whether ``learning_rate="auto"`` is a decay to zero over ``max_iter`` epochs run to
+    its end (``full_batch_schedule = "cosine"``: Lion), with ``tol`` stopping nothing.
+
+    A sign rule's epoch objective is not monotone: its momentum carries it past the
+    optimum and back, an excursion of tens of epochs that the stopping rule (and the
+    ``"adaptive"`` ladder) read as a stall, stopping (or cutting the rate) far from the
+    optimum; the cosine decay shrinks the excursions with the rate and ends at rest.
+    With ``early_stopping`` the validation score still stops it.
+    """
+    return _auto_schedule_name(optimizer, full_batch) == "cosine"
 
 
 def _without_early_stopping(est):
@@ -272,6 +288,8 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         batch = self._batch_size(problem.n_samples, problem.X, partial)
         if schedule is None:  # learning_rate="auto"
             schedule = auto_schedule(optimizer, batch >= problem.n_samples)
+            if score is None and runs_to_horizon(optimizer, batch >= problem.n_samples):
+                tol = None
         schedule = schedule.bind({
             "alpha": self.alpha, "alpha_scale": _column_scale(state.precond) ** 2,
             "t0": self._bottou_t0(problem.loss),

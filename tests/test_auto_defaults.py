@@ -8,9 +8,13 @@ differ. The counts of updates per epoch are checked against ``ceil(n / 128)`` an
 written out here.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
+
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from skopt_gd import SGDLinearRegressor, SGDLogisticClassifier
 from skopt_gd.optimizers import OPTIMIZERS, Adam
@@ -68,8 +72,10 @@ def test_partial_fit_cuts_dense_chunks_into_mini_batches():
 #: the documented resolution at full batch, written out (training.md's list)
 FULL_BATCH_SCHEDULE = {
     "sgd": "constant", "momentum": "constant", "nesterov": "constant",
-    "schedulefree_sgd": "constant", "schedulefree_adam": "constant",
+    "schedulefree_sgd": "constant", "schedulefree_adam": "constant", "lion": "cosine",
 }
+#: rules whose full-batch "auto" schedule runs to its horizon: tol stops nothing
+TO_HORIZON = {"lion"}
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
@@ -78,8 +84,40 @@ def test_auto_schedule_at_full_batch_is_the_documented_one(cls, optimizer):
     X, y = _data(classify=cls is SGDLogisticClassifier)
     kw = dict(optimizer=optimizer, random_state=0, max_iter=60)
     expected = FULL_BATCH_SCHEDULE.get(optimizer, "adaptive")
+    explicit = dict(tol=None) if optimizer in TO_HORIZON else {}
     _same_fit(cls(**kw).fit(X, y),
-              cls(**kw, batch_size=None, learning_rate=expected).fit(X, y))
+              cls(**kw, **explicit, batch_size=None, learning_rate=expected).fit(X, y))
+
+
+@pytest.mark.parametrize("cls", [SGDLinearRegressor, SGDLogisticClassifier])
+def test_lion_auto_runs_its_cosine_to_the_end_and_early_stopping_still_stops(cls):
+    """Lion's full-batch "auto": cosine from eta0 to 0 over max_iter epochs, all of them
+    run (tol stops nothing, no ConvergenceWarning: the end is the schedule's), landing at
+    the exact solver's objective; with early_stopping the validation score stops it."""
+    X, y = _data(classify=cls is SGDLogisticClassifier)
+    if cls is SGDLogisticClassifier:  # 15 % of the labels flipped: a finite optimum
+        y = np.where(np.random.RandomState(1).rand(len(y)) < 0.15, 1 - y, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = cls(optimizer="lion", random_state=0, max_iter=400).fit(X, y)
+    assert est.n_iter_ == 400
+    if cls is SGDLinearRegressor:  # no penalty: least squares
+        def J(coef, b):
+            return 0.5 * np.mean((y - X @ coef - b) ** 2)
+        exact = LinearRegression().fit(X, y)
+        zero = J(np.zeros(X.shape[1]), y.mean())
+    else:  # mean log loss + alpha ||w||^2 / 2, alpha = 1e-4 = 1 / (C n)
+        def J(coef, b):
+            z = X @ np.ravel(coef) + np.ravel(b)[0]
+            return np.mean(np.logaddexp(0, z) - y * z) + 0.5e-4 * np.sum(np.square(coef))
+        exact = LogisticRegression(C=1 / (1e-4 * len(y)), tol=1e-12, max_iter=10_000).fit(X, y)
+        p = y.mean()
+        zero = -(p * np.log(p) + (1 - p) * np.log(1 - p))
+    best = J(exact.coef_.ravel(), exact.intercept_)
+    assert J(est.coef_.ravel(), est.intercept_) - best <= 1e-3 * (zero - best)
+    stopped = cls(optimizer="lion", random_state=0, max_iter=400, early_stopping=True,
+                  n_iter_no_change=3, tol=1e-1).fit(X, y)
+    assert stopped.n_iter_ < 400
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "schedulefree_sgd"])

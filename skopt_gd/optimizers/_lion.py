@@ -16,8 +16,15 @@ class Lion(Optimizer):
         m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t
 
     Every coordinate moves by exactly :math:`\eta_t`, so a decaying schedule is
-    what brings it to rest (the default ``"adaptive"`` does). Sign-based: no L1
-    penalty (:attr:`l1_prox` is False).
+    what brings it to rest. At full batch ``learning_rate="auto"`` is the paper's
+    cosine decay, from ``eta0="auto"`` (0.01 in the preconditioned units) to zero over
+    ``max_iter`` epochs, run to its end: the momentum carries the iterate past the
+    optimum and back, excursions of tens of epochs with the objective rising, which
+    the stopping rule on ``tol`` and ``"adaptive"``'s plateaus would take for
+    convergence (measured on the real-data panel: 9 / 34 data sets reached the exact
+    solution that way, 30 / 34 with the cosine run). With mini-batches it is
+    ``"adaptive"``, as for every rule. Sign-based: no L1 penalty (:attr:`l1_prox` is
+    False).
 
     Parameters
     ----------
@@ -36,7 +43,9 @@ class Lion(Optimizer):
     array([ 1., -1.])
     """
 
-    auto_rate = 0.001
+    auto_rate = 0.01
+    full_batch_schedule = "cosine"  # run to its end: see the class doc, _base.runs_to_horizon
+    refine_on_plateau = False  # a run to the horizon has no plateau to refine from
     l1_prox = False
     _parameter_constraints = {"beta1": [_unit], "beta2": [_unit]}
     buffers = ("exp_avg",)
