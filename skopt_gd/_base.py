@@ -57,13 +57,17 @@ def _auto_schedule_name(optimizer, full_batch):
 
 def runs_to_horizon(optimizer, full_batch):
     """Whether ``learning_rate="auto"`` is a decay to zero over ``max_iter`` epochs run to
-    its end (``full_batch_schedule = "cosine"``: Lion), with ``tol`` stopping nothing.
+    its end (``full_batch_schedule = "cosine"``), with ``tol`` stopping nothing, from
+    ``eta0="auto"`` = the optimizer's ``horizon_rate``.
 
-    A sign rule's epoch objective is not monotone: its momentum carries it past the
-    optimum and back, an excursion of tens of epochs that the stopping rule (and the
-    ``"adaptive"`` ladder) read as a stall, stopping (or cutting the rate) far from the
-    optimum; the cosine decay shrinks the excursions with the rate and ends at rest.
-    With ``early_stopping`` the validation score still stops it.
+    The rules with normalised steps (the Adam family, RMSprop, Adagrad, Adadelta,
+    Prodigy) and Lion's sign steps move by about their step length until the rate falls,
+    and their epoch objective is not monotone (Lion's momentum carries it past the
+    optimum and back for tens of epochs): the stopping rule and the ``"adaptive"``
+    ladder read those excursions as stalls, stopping or cutting the rate far from the
+    optimum. A cosine decay from a larger rate travels fast, shrinks the excursions with
+    the rate and ends at rest (real-data panel: docs/guide/schedules.md). With
+    ``early_stopping`` the validation score still stops it.
     """
     return _auto_schedule_name(optimizer, full_batch) == "cosine"
 
@@ -207,11 +211,16 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         if not hasattr(optimizer, "auto_eta0") or not getattr(schedule, "uses_eta0", True):
             return Optimizer.auto_rate  # (a schedule that never reads it: "optimal")
         X, sw, n = _host_rows(problem)
+        batch = self._batch_size(n, X, partial)
+        start = getattr(optimizer, "horizon_rate", None)
+        if (start is not None and self.learning_rate == "auto"
+                and runs_to_horizon(optimizer, not partial and batch >= n)):
+            return float(start)  # the cosine decay's start (Optimizer.horizon_rate)
         loss = problem.loss if problem.loss is not None else self._make_loss(n_outputs)
         penalty = problem.penalty if problem.penalty is not None else make_penalty(
             self.penalty, self.alpha, self.l1_ratio, X.shape[1])
         L = _precondition.lipschitz(X, sw, pre, curvature=loss.curvature, l2=penalty.l2,
-                                    batch_size=self._batch_size(n, X, partial), n_samples=n,
+                                    batch_size=batch, n_samples=n,
                                     moments=self._row_moments(X, sw, pre))
         return float(optimizer.auto_eta0(L))
 
@@ -287,8 +296,9 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         """
         batch = self._batch_size(problem.n_samples, problem.X, partial)
         if schedule is None:  # learning_rate="auto"
-            schedule = auto_schedule(optimizer, batch >= problem.n_samples)
-            if score is None and runs_to_horizon(optimizer, batch >= problem.n_samples):
+            full = not partial and batch >= problem.n_samples  # partial_fit: mini-batches
+            schedule = auto_schedule(optimizer, full)
+            if score is None and runs_to_horizon(optimizer, full):
                 tol = None
         schedule = schedule.bind({
             "alpha": self.alpha, "alpha_scale": _column_scale(state.precond) ** 2,

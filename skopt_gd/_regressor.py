@@ -33,9 +33,11 @@ class SGDLinearRegressor(RegressorMixin, BaseSGD):
         Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES`, a schedule
         object, or ``"auto"``: ``"constant"`` at full batch for plain, momentum and
         Nesterov SGD and the schedule-free optimizers (they converge at a fixed
-        rate), ``"cosine"`` over ``max_iter`` epochs run to its end for Lion (``tol``
-        does not stop it, ``early_stopping`` does), ``"adaptive"`` otherwise (the
-        optimizer's ``full_batch_schedule``).
+        rate) and Rprop ``"adaptive"``; for the others (the Adam family, RMSprop,
+        Adagrad, Adadelta, Prodigy, Lion) ``"cosine"`` over ``max_iter`` epochs from
+        their ``horizon_rate``, run to its end (``tol`` does not stop it,
+        ``early_stopping`` does). With mini-batches and in ``partial_fit``:
+        ``"adaptive"`` (the optimizer's ``full_batch_schedule`` and ``horizon_rate``).
     eta0 : float or "auto", default="auto"
         Base learning rate; ``"auto"`` is the optimizer's own rate in the
         preconditioned geometry (``1 / L`` from the data for plain and momentum

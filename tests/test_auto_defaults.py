@@ -69,13 +69,16 @@ def test_partial_fit_cuts_dense_chunks_into_mini_batches():
     _same_fit(est, ref)
 
 
-#: the documented resolution at full batch, written out (training.md's list)
+#: the documented resolution at full batch, written out (training.md's list and the
+#: start of each cosine run, docs/guide/schedules.md's table)
 FULL_BATCH_SCHEDULE = {
     "sgd": "constant", "momentum": "constant", "nesterov": "constant",
-    "schedulefree_sgd": "constant", "schedulefree_adam": "constant", "lion": "cosine",
+    "schedulefree_sgd": "constant", "schedulefree_adam": "constant", "rprop": "adaptive",
 }
-#: rules whose full-batch "auto" schedule runs to its horizon: tol stops nothing
-TO_HORIZON = {"lion"}
+#: rules whose full-batch "auto" schedule is a cosine decay run to its horizon (tol stops
+#: nothing), from this eta0
+TO_HORIZON = {"adam": 0.1, "amsgrad": 0.1, "adamax": 1.0, "nadam": 0.3, "radam": 1.0,
+              "rmsprop": 0.1, "adagrad": 2.0, "adadelta": 10.0, "prodigy": 1.0, "lion": 0.01}
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
@@ -83,10 +86,27 @@ TO_HORIZON = {"lion"}
 def test_auto_schedule_at_full_batch_is_the_documented_one(cls, optimizer):
     X, y = _data(classify=cls is SGDLogisticClassifier)
     kw = dict(optimizer=optimizer, random_state=0, max_iter=60)
-    expected = FULL_BATCH_SCHEDULE.get(optimizer, "adaptive")
-    explicit = dict(tol=None) if optimizer in TO_HORIZON else {}
-    _same_fit(cls(**kw).fit(X, y),
-              cls(**kw, **explicit, batch_size=None, learning_rate=expected).fit(X, y))
+    if optimizer in TO_HORIZON:
+        explicit = dict(tol=None, learning_rate="cosine", eta0=TO_HORIZON[optimizer])
+    else:
+        explicit = dict(learning_rate=FULL_BATCH_SCHEDULE[optimizer])
+    _same_fit(cls(**kw).fit(X, y), cls(**kw, **explicit, batch_size=None).fit(X, y))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lion"])
+def test_horizon_rules_keep_adaptive_and_their_auto_rate_with_mini_batches(optimizer):
+    """The cosine run and its start are full-batch ``fit``'s: mini-batches and
+    ``partial_fit`` keep ``"adaptive"`` from the optimizer's ``auto_rate``."""
+    X, y = _data()
+    kw = dict(optimizer=optimizer, random_state=0, max_iter=20)
+    rate = OPTIMIZERS[optimizer]().auto_rate
+    _same_fit(SGDLinearRegressor(**kw, batch_size=32).fit(X, y),
+              SGDLinearRegressor(**kw, batch_size=32, learning_rate="adaptive",
+                                 eta0=rate).fit(X, y))
+    est = SGDLinearRegressor(optimizer=optimizer, random_state=0).partial_fit(X, y)
+    ref = SGDLinearRegressor(optimizer=optimizer, random_state=0, learning_rate="adaptive",
+                             eta0=rate, batch_size=ROWS_PER_BATCH).partial_fit(X, y)
+    _same_fit(est, ref)
 
 
 @pytest.mark.parametrize("cls", [SGDLinearRegressor, SGDLogisticClassifier])

@@ -478,7 +478,8 @@ def _overfitting_data():
 def test_early_stopping_keeps_the_best_epoch():
     X, y = _overfitting_data()
     seed, fraction = 7, 0.3
-    params = dict(optimizer="adam", penalty=None, batch_size=None, eta0=0.02, tol=1e-4,
+    params = dict(optimizer="adam", penalty=None, batch_size=None, eta0=0.02,
+                  learning_rate="adaptive", tol=1e-4,
                   n_iter_no_change=10, max_iter=500, early_stopping=True,
                   validation_fraction=fraction, random_state=seed)
     est = SGDLinearRegressor(**params).fit(X, y)

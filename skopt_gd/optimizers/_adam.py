@@ -39,6 +39,8 @@ class Adam(Optimizer):
     """
 
     auto_rate = 0.01
+    full_batch_schedule = "cosine"  # to its horizon (BaseSGD: runs_to_horizon)
+    horizon_rate = 0.1  # its start (real-data panel, docs/guide/schedules.md)
     _parameter_constraints = {
         "beta1": [_unit], "beta2": [_unit], "eps": [_nonneg], "amsgrad": ["boolean"],
     }
@@ -95,6 +97,8 @@ class Adamax(Optimizer):
     """
 
     auto_rate = 0.02
+    full_batch_schedule = "cosine"  # to its horizon (BaseSGD: runs_to_horizon)
+    horizon_rate = 1.0  # its start (real-data panel, docs/guide/schedules.md)
     _parameter_constraints = {"beta1": [_unit], "beta2": [_unit], "eps": [_nonneg]}
     buffers = ("exp_avg", "exp_inf")
 
@@ -151,6 +155,8 @@ class NAdam(Optimizer):
     """
 
     auto_rate = 0.01
+    full_batch_schedule = "cosine"  # to its horizon (BaseSGD: runs_to_horizon)
+    horizon_rate = 0.3  # its start (real-data panel, docs/guide/schedules.md)
     _parameter_constraints = {
         "beta1": [_unit], "beta2": [_unit], "eps": [_nonneg], "momentum_decay": [_nonneg],
     }

@@ -32,6 +32,8 @@ class Adagrad(Optimizer):
     refine_on_plateau = False  # see Optimizer.refine_on_plateau
 
     auto_rate = 0.5
+    full_batch_schedule = "cosine"  # to its horizon (BaseSGD: runs_to_horizon)
+    horizon_rate = 2.0  # its start (real-data panel, docs/guide/schedules.md)
     _parameter_constraints = {"eps": [_nonneg], "initial_accumulator_value": [_nonneg]}
     buffers = ("sum",)
     initial = {"sum": "initial_accumulator_value"}
@@ -88,6 +90,8 @@ class RMSprop(Optimizer):
     """
 
     auto_rate = 0.01
+    full_batch_schedule = "cosine"  # to its horizon (BaseSGD: runs_to_horizon)
+    horizon_rate = 0.1  # its start (real-data panel, docs/guide/schedules.md)
     _parameter_constraints = {
         "rho": [_unit], "eps": [_nonneg], "momentum": [_unit], "centered": ["boolean"],
     }
@@ -148,6 +152,8 @@ class Adadelta(Optimizer):
     """
 
     auto_rate = 1.0
+    full_batch_schedule = "cosine"  # to its horizon (BaseSGD: runs_to_horizon)
+    horizon_rate = 10.0  # its start (real-data panel, docs/guide/schedules.md)
     _parameter_constraints = {"rho": [_unit], "eps": [_positive]}
     buffers = ("square_avg", "acc_delta")
 

@@ -209,6 +209,11 @@ class Optimizer(Compiled, ParamObject):
     #: ``1 / L``; the schedule-free average), where the ladder's reductions after
     #: convergence would only add epochs. Mini-batches always get ``"adaptive"``.
     full_batch_schedule = "adaptive"
+    #: ``eta0="auto"`` of a fit whose ``learning_rate="auto"`` runs to its horizon
+    #: (``full_batch_schedule = "cosine"``, full batch: ``_base.runs_to_horizon``); ``None``
+    #: is ``auto_eta0``'s. A rate the cosine decay starts from, so larger than the one an
+    #: open-ended schedule settles at: the decay's tail does the settling.
+    horizon_rate = None
     #: Whether a converged log-loss fit at the package's own settings goes on in a
     #: parametrization whitened at its fitted point (``BaseSGD._refine``), restarting
     #: this rule there. ``False`` where that measured no better on the real-data panel's

@@ -43,9 +43,9 @@ class Lion(Optimizer):
     array([ 1., -1.])
     """
 
-    auto_rate = 0.01
-    full_batch_schedule = "cosine"  # run to its end: see the class doc, _base.runs_to_horizon
-    refine_on_plateau = False  # a run to the horizon has no plateau to refine from
+    auto_rate = 0.001
+    full_batch_schedule = "cosine"  # to its horizon (BaseSGD: runs_to_horizon)
+    horizon_rate = 0.01  # its start (real-data panel, docs/guide/schedules.md)
     l1_prox = False
     _parameter_constraints = {"beta1": [_unit], "beta2": [_unit]}
     buffers = ("exp_avg",)

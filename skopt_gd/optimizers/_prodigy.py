@@ -80,6 +80,8 @@ class Prodigy(Optimizer):
     #: panel, --quick, estimator defaults: 3/8 sets at 1.0, failing by objective gaps of
     #: 1.2e-3 to 1.7e-2; 4/8 at 0.3, failing by up to 7.7e-2; full batch 5/8 at 1.0)
     auto_rate = 1.0
+    full_batch_schedule = "cosine"  # to its horizon (BaseSGD: runs_to_horizon)
+    horizon_rate = 1.0  # its start (real-data panel, docs/guide/schedules.md)
     _parameter_constraints = {
         "beta1": [_unit], "beta2": [_unit], "beta3": [_unit, None], "eps": [_positive],
         "d0": [_positive], "d_coef": [_positive], "growth_rate": [Interval(Real, 0, None, closed="right")],  # inf allowed

@@ -47,6 +47,8 @@ class RAdam(Optimizer):
     #: three times Adam's: the rectification r_t < 1 shrinks the early steps (real-data
     #: panel, --quick: 6/8 sets at 0.03, 5/8 at 0.01 as Adam, 3/8 at 0.003, 4/8 at 0.1)
     auto_rate = 0.03
+    full_batch_schedule = "cosine"  # to its horizon (BaseSGD: runs_to_horizon)
+    horizon_rate = 1.0  # its start (real-data panel, docs/guide/schedules.md)
     _parameter_constraints = {"beta1": [_unit], "beta2": [_unit], "eps": [_nonneg]}
     buffers = ("exp_avg", "exp_avg_sq")
 
