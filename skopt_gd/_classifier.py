@@ -29,13 +29,13 @@ class SGDLogisticClassifier(ClassifierMixin, BaseSGD):
         optimizer object (hyperparameters searchable as ``optimizer__beta1``).
     learning_rate : str or Schedule, default="auto"
         Schedule: an alias of :data:`skopt_gd.schedules.SCHEDULES`, a schedule
-        object, or ``"auto"``: ``"constant"`` at full batch for plain, momentum and
-        Nesterov SGD and the schedule-free optimizers (they converge at a fixed
-        rate) and Rprop ``"adaptive"``; for the others (the Adam family, RMSprop,
-        Adagrad, Adadelta, Prodigy, Lion) ``"cosine"`` over ``max_iter`` epochs from
-        their ``horizon_rate``, run to its end (``tol`` does not stop it,
-        ``early_stopping`` does). With mini-batches and in ``partial_fit``:
-        ``"adaptive"`` (the optimizer's ``full_batch_schedule`` and ``horizon_rate``).
+        object, or ``"auto"``: at full batch (the optimizer's ``full_batch_schedule``)
+        ``"constant"`` for plain and Nesterov SGD and the schedule-free optimizers
+        (they converge at a fixed rate) and ``"adaptive"`` for Rprop; for the others
+        (heavy-ball momentum, the Adam family, RMSprop, Adagrad, Adadelta, Prodigy,
+        Lion) ``"cosine"`` over ``max_iter`` epochs from their ``horizon_rate``, run
+        to its end (``tol`` does not stop it, ``early_stopping`` does). With
+        mini-batches and in ``partial_fit``: ``"adaptive"``.
     eta0 : float or "auto", default="auto"
         Base learning rate; ``"auto"`` is the optimizer's own rate in the
         preconditioned geometry (``1 / L`` from the data for plain and momentum

@@ -72,12 +72,12 @@ def test_partial_fit_cuts_dense_chunks_into_mini_batches():
 #: the documented resolution at full batch, written out (training.md's list and the
 #: start of each cosine run, docs/guide/schedules.md's table)
 FULL_BATCH_SCHEDULE = {
-    "sgd": "constant", "momentum": "constant", "nesterov": "constant",
+    "sgd": "constant", "nesterov": "constant",
     "schedulefree_sgd": "constant", "schedulefree_adam": "constant", "rprop": "adaptive",
 }
 #: rules whose full-batch "auto" schedule is a cosine decay run to its horizon (tol stops
 #: nothing), from this eta0
-TO_HORIZON = {"adam": 0.1, "amsgrad": 0.1, "adamax": 1.0, "nadam": 0.3, "radam": 1.0,
+TO_HORIZON = {"momentum": 0.3, "adam": 0.1, "amsgrad": 0.1, "adamax": 1.0, "nadam": 0.3, "radam": 1.0,
               "rmsprop": 0.1, "adagrad": 2.0, "adadelta": 10.0, "prodigy": 1.0, "lion": 0.01}
 
 

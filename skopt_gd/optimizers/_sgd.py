@@ -38,8 +38,20 @@ class SGD(Optimizer):
         "momentum": [_unit], "dampening": [_unit], "nesterov": ["boolean"],
     }
     buffers = ("momentum_buffer",)
-    full_batch_schedule = "constant"  # a step of 1 / L (or its momentum form) descends
     scalars = ("steps",)  # momentum updates taken: the buffer starts as the first gradient
+    horizon_rate = 0.3  # heavy ball's cosine start (see full_batch_schedule)
+
+    @property
+    def full_batch_schedule(self):
+        """``"constant"`` for plain and Nesterov SGD (a step of ``1 / L``, or its Nesterov
+        form, descends at a fixed rate); ``"cosine"`` run to ``max_iter`` from 0.3 for
+        heavy-ball momentum. Its critically damped ``eta0="auto"`` (``auto_eta0``) moves
+        the flat directions ``(1 - sqrt(mu))^2``, 0.0026 at 0.9, as fast as plain SGD,
+        and any rate above it makes the iterate oscillate, which the stopping rule on
+        ``tol`` reads as a stall (real-data panel at defaults: 21 / 34 data sets at the
+        exact solution as ``"constant"``; 32 / 34 as a cosine run from 0.3, 0.6 or 1.0,
+        30 from 0.1, 28 from 0.03)."""
+        return "cosine" if self.momentum and not self.nesterov else "constant"
 
     def __init__(self, momentum=0.0, dampening=0.0, nesterov=False):
         self.momentum = momentum
