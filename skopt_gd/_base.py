@@ -51,6 +51,12 @@ def auto_schedule(optimizer, full_batch):
     return SCHEDULES[_auto_schedule_name(optimizer, full_batch)]()
 
 
+def _auto_full_batch(batch, n, partial):
+    """Whether ``learning_rate="auto"`` resolves as at full batch: a ``fit`` whose batch
+    holds all ``n`` rows (``partial_fit`` always counts as mini-batches)."""
+    return not partial and batch >= n
+
+
 def _auto_schedule_name(optimizer, full_batch):
     return getattr(optimizer, "full_batch_schedule", "adaptive") if full_batch else "adaptive"
 
@@ -214,7 +220,7 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         batch = self._batch_size(n, X, partial)
         start = getattr(optimizer, "horizon_rate", None)
         if (start is not None and self.learning_rate == "auto"
-                and runs_to_horizon(optimizer, not partial and batch >= n)):
+                and runs_to_horizon(optimizer, _auto_full_batch(batch, n, partial))):
             return float(start)  # the cosine decay's start (Optimizer.horizon_rate)
         loss = problem.loss if problem.loss is not None else self._make_loss(n_outputs)
         penalty = problem.penalty if problem.penalty is not None else make_penalty(
@@ -296,7 +302,7 @@ class BaseSGD(_callbacks.CallbackSupportMixin, BaseEstimator):
         """
         batch = self._batch_size(problem.n_samples, problem.X, partial)
         if schedule is None:  # learning_rate="auto"
-            full = not partial and batch >= problem.n_samples  # partial_fit: mini-batches
+            full = _auto_full_batch(batch, problem.n_samples, partial)
             schedule = auto_schedule(optimizer, full)
             if score is None and runs_to_horizon(optimizer, full):
                 tol = None
